@@ -1,0 +1,46 @@
+# Copyright (c) fleetops.gitops contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Private: keep local changes in a commit under ``refs/gitops/backups/`` before a reset removes them.
+
+The user's index, HEAD and working tree are not touched: the snapshot is built
+in a temporary index, so taking it changes nothing but the new ref.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
+from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import utc_now
+
+BACKUP_NAMESPACE = "refs/gitops/backups/"
+_IDENTITY = {
+    "GIT_AUTHOR_NAME": "fleetops.gitops", "GIT_AUTHOR_EMAIL": "fleetops.gitops@localhost",
+    "GIT_COMMITTER_NAME": "fleetops.gitops", "GIT_COMMITTER_EMAIL": "fleetops.gitops@localhost",
+}
+
+
+def backup_local_changes(git: GitRunner, path: str, git_dir: str, head: str | None, replaced_by: str) -> str:
+    """Snapshot tracked changes and untracked (not ignored) files; return the new ref's name."""
+    workdir = tempfile.mkdtemp(prefix="fleetops-gitops-backup-")
+    try:
+        index = os.path.join(workdir, "index")
+        if os.path.exists(os.path.join(git_dir, "index")):
+            shutil.copyfile(os.path.join(git_dir, "index"), index)  # reuse the stat cache: no full rehash
+        env = dict(_IDENTITY, GIT_INDEX_FILE=index)
+        git.run(["-C", path, "add", "--all", "--", "."], env=env, summary="cannot snapshot local changes")
+        tree = git.run(["-C", path, "write-tree"], env=env).stdout.strip()
+        stamp = utc_now().strftime("%Y%m%dT%H%M%SZ")
+        message = (f"fleetops.gitops backup of local changes at {stamp}\n\n"
+                   f"Taken before resetting {path} from {head or '(no commit)'} to {replaced_by}.\n")
+        parents = ["-p", head] if head else []
+        commit = git.run(["-C", path, "commit-tree", *parents, "-m", message, tree], env=env).stdout.strip()
+        ref = f"{BACKUP_NAMESPACE}{stamp}-{commit[:12]}"
+        git.run(["-C", path, "update-ref", "-m", "fleetops.gitops backup", ref, commit, ""], env=env,
+                summary="cannot record the backup ref")
+        return ref
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

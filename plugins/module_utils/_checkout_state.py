@@ -1,0 +1,119 @@
+# Copyright (c) fleetops.gitops contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Private: what is on disk at a checkout path, read with two git processes and no write at all."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitCommandError
+from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
+
+
+@dataclass(frozen=True)
+class LocalChanges:
+    """Work that a hard reset would remove: tracked files changed (staged or not) and untracked files."""
+
+    modified: tuple[str, ...] = ()
+    untracked: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.modified or self.untracked)
+
+    def to_dict(self) -> dict[str, list[str]]:
+        return {"modified": list(self.modified), "untracked": list(self.untracked)}
+
+
+@dataclass(frozen=True)
+class CheckoutState:
+    """A checkout as found: ``head`` is None when unborn, ``branch`` is None when detached."""
+
+    path: str
+    exists: bool = False
+    empty: bool = False
+    is_checkout: bool = False
+    head: str | None = None
+    branch: str | None = None
+    upstream: str | None = None
+    remote_url: str | None = None
+    changes: LocalChanges = field(default_factory=LocalChanges)
+    problem: str = ""
+
+    @property
+    def git_dir(self) -> str | None:
+        return git_dir(self.path) if self.is_checkout else None
+
+
+def git_dir(path: str) -> str | None:
+    """The checkout's git directory, following a ``.git`` file (``gitdir: ...``) as git does."""
+    dot_git = os.path.join(path, ".git")
+    if os.path.isdir(dot_git):
+        return dot_git
+    try:
+        with open(dot_git, encoding="utf-8") as handle:
+            first = handle.readline().strip()
+    except OSError:
+        return None
+    if not first.startswith("gitdir:"):
+        return None
+    target = first[len("gitdir:"):].strip()
+    return os.path.normpath(os.path.join(path, target))
+
+
+def read_checkout_state(git: GitRunner, path: str, remote: str) -> CheckoutState:
+    """Read ``path`` without writing anything (``--no-optional-locks`` keeps the index untouched).
+
+    A missing path, a file, or a folder without ``.git`` is described, not raised;
+    git failures other than "not a repository" are raised.
+    """
+    if not os.path.lexists(path):
+        return CheckoutState(path)
+    if not os.path.isdir(path):
+        return CheckoutState(path, exists=True, problem="is not a directory")
+    if git_dir(path) is None:
+        empty = not os.listdir(path)
+        return CheckoutState(path, exists=True, empty=empty, problem="" if empty else "is not a git checkout")
+    try:
+        status = git.run(
+            ["--no-optional-locks", "-C", path, "status", "--porcelain=v2", "--branch", "-z",
+             "--untracked-files=all", "--no-ahead-behind", "--no-renames"],
+            summary=f"cannot read the checkout at {path}",
+        ).stdout
+    except GitCommandError as error:
+        if "not a git repository" in error.stderr:
+            return CheckoutState(path, exists=True, problem=f"is not a git checkout ({error.stderr.strip()})")
+        raise
+    url = git.run(["-C", path, "config", "--get", "--", f"remote.{remote}.url"], ok=(0, 1)).stdout.strip()
+    return _parse_status(path, status, url or None)
+
+
+# porcelain v2: ordinary, renamed and unmerged entries carry 8, 9 and 10 fields before the path
+_FIELDS_BEFORE_PATH = {"1 ": 8, "2 ": 9, "u ": 10}
+
+
+def _parse_status(path: str, status: str, remote_url: str | None) -> CheckoutState:
+    head = branch = upstream = None
+    modified: list[str] = []
+    untracked: list[str] = []
+    records = iter(status.split("\0"))
+    for record in records:
+        if record.startswith("# branch.oid "):
+            oid = record[len("# branch.oid "):]
+            head = None if oid == "(initial)" else oid
+        elif record.startswith("# branch.head "):
+            name = record[len("# branch.head "):]
+            branch = None if name == "(detached)" else name
+        elif record.startswith("# branch.upstream "):
+            upstream = record[len("# branch.upstream "):]
+        elif record.startswith("? ") and not record.endswith("/"):
+            untracked.append(record[2:])  # "dir/" is a nested repository: left alone, like ignored files
+        elif record[:2] in _FIELDS_BEFORE_PATH:
+            modified.append(record.split(" ", _FIELDS_BEFORE_PATH[record[:2]])[-1])
+            if record[0] == "2":
+                next(records, None)  # a rename's original path is a record of its own
+    return CheckoutState(
+        path, exists=True, is_checkout=True, head=head, branch=branch, upstream=upstream,
+        remote_url=remote_url, changes=LocalChanges(tuple(modified), tuple(untracked)),
+    )

@@ -1,0 +1,102 @@
+# Copyright (c) fleetops.gitops contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Private: the exceptions every helper raises; only modules turn them into ``fail_json``."""
+
+from __future__ import annotations
+
+import typing as t
+
+
+class GitOpsError(Exception):
+    """Base of every error this collection raises on purpose.
+
+    ``details()`` gives the extra keys a module adds to ``fail_json`` so that a
+    playbook can branch on them without parsing the message.
+    """
+
+    def details(self) -> dict[str, t.Any]:
+        return {}
+
+
+class InvalidOption(GitOpsError):
+    """A user value that must not reach git: the message names the option."""
+
+    def __init__(self, option: str, problem: str) -> None:
+        super().__init__(f"{option}: {problem}")
+        self.option = option
+        self.problem = problem
+
+    def details(self) -> dict[str, t.Any]:
+        return {"option": self.option}
+
+
+class GitNotFound(GitOpsError):
+    """The git executable is not installed or not on PATH."""
+
+
+class GitCommandError(GitOpsError):
+    """A git command failed; carries the (redacted) command, exit code and stderr."""
+
+    def __init__(self, cmd: t.Sequence[str], rc: int | None, stderr: str, summary: str = "") -> None:
+        self.cmd = list(cmd)
+        self.rc = rc
+        self.stderr = stderr
+        head = summary or "git command failed"
+        text = f"{head}: {' '.join(self.cmd)} (exit code {rc})"
+        if stderr.strip():
+            text += f": {stderr.strip()}"
+        super().__init__(text)
+
+    def details(self) -> dict[str, t.Any]:
+        return {"cmd": self.cmd, "rc": self.rc, "stderr": self.stderr}
+
+
+class GitTimeout(GitCommandError):
+    """A git command ran past its deadline and was stopped."""
+
+
+class RefNotFound(GitOpsError):
+    """The requested branch, tag or commit does not exist on the remote."""
+
+    def __init__(self, option: str, version: str, repo: str, hint: str = "") -> None:
+        message = f"{option}: '{version}' does not exist on {repo}"
+        if hint:
+            message += f" ({hint})"
+        super().__init__(message)
+        self.option = option
+
+    def details(self) -> dict[str, t.Any]:
+        return {"option": self.option}
+
+
+class DestinationError(GitOpsError):
+    """``dest`` cannot be used as asked; nothing there was touched."""
+
+    def __init__(self, option: str, message: str) -> None:
+        super().__init__(f"{option}: {message}")
+        self.option = option
+
+    def details(self) -> dict[str, t.Any]:
+        return {"option": self.option}
+
+
+class LocalChangesError(GitOpsError):
+    """``local_changes=fail`` met modified or untracked files."""
+
+    def __init__(self, dest: str, modified: t.Sequence[str], untracked: t.Sequence[str]) -> None:
+        self.modified = list(modified)
+        self.untracked = list(untracked)
+        parts = []
+        if self.modified:
+            parts.append(f"modified: {', '.join(self.modified)}")
+        if self.untracked:
+            parts.append(f"untracked: {', '.join(self.untracked)}")
+        super().__init__(
+            f"local_changes=fail: {dest} has local changes ({'; '.join(parts)}); "
+            "nothing was changed. Use local_changes=backup to keep them in a backup ref, "
+            "or local_changes=discard to drop them."
+        )
+
+    def details(self) -> dict[str, t.Any]:
+        return {"modified": self.modified, "untracked": self.untracked}

@@ -1,0 +1,55 @@
+# Copyright (c) fleetops.gitops contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Private: SyncState and SyncStatus, defined here so both synchronizers can use them; import them from drift."""
+
+from __future__ import annotations
+
+import enum
+import typing as t
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import format_time, parse_time
+
+
+class SyncState(enum.Enum):
+    """Where a checkout stands against its desired revision."""
+
+    IN_SYNC = "in_sync"
+    DRIFTED = "drifted"
+    UNKNOWN = "unknown"
+    SYNCING = "syncing"
+    ERROR = "error"
+
+
+@dataclass
+class SyncStatus:
+    """One checkout's status; ``to_dict()`` is what modules return and facts hold."""
+
+    state: SyncState = SyncState.UNKNOWN
+    desired_revision: str | None = None
+    actual_revision: str | None = None
+    last_synced_at: datetime | None = None
+    drift_details: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, t.Any]:
+        """JSON-safe values: the state by name, the time as ISO 8601 UTC."""
+        return {
+            "state": self.state.name,
+            "desired_revision": self.desired_revision,
+            "actual_revision": self.actual_revision,
+            "last_synced_at": format_time(self.last_synced_at),
+            "drift_details": list(self.drift_details),
+        }
+
+    @classmethod
+    def from_dict(cls, data: t.Mapping[str, t.Any]) -> SyncStatus:
+        """The inverse of ``to_dict()``, for reports built from facts."""
+        return cls(
+            state=SyncState[data.get("state") or "UNKNOWN"],
+            desired_revision=data.get("desired_revision"),
+            actual_revision=data.get("actual_revision"),
+            last_synced_at=parse_time(data.get("last_synced_at")),
+            drift_details=list(data.get("drift_details") or []),
+        )

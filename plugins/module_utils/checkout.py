@@ -1,0 +1,313 @@
+# Copyright (c) fleetops.gitops contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Public API: the clone/pull synchronizer.
+
+``GitOpsSynchronizer(repo_url, local_path)`` keeps one checkout at a branch,
+tag or commit: it clones when the path is absent, else fetches and hard-resets.
+Deciding is read-only (``plan()``); a checkout already in step costs three git
+processes and writes nothing. Local changes are backed up to a ref under
+``refs/gitops/backups/`` before a reset, unless told to discard them or fail.
+
+Example::
+
+    from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer
+
+    sync = GitOpsSynchronizer("https://git.example.com/app.git", "/srv/app")
+    if sync.sync("main"):
+        print(sync.get_version())
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import secrets
+import shutil
+import typing as t
+from dataclasses import dataclass, field
+
+from ansible_collections.fleetops.gitops.plugins.module_utils._backup import backup_local_changes
+from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState, LocalChanges, git_dir, read_checkout_state
+from ansible_collections.fleetops.gitops.plugins.module_utils._errors import (
+    DestinationError, GitOpsError, InvalidOption, LocalChangesError, RefNotFound,
+)
+from ansible_collections.fleetops.gitops.plugins.module_utils._findings import find_drift, short
+from ansible_collections.fleetops.gitops.plugins.module_utils._git import DEFAULT_TIMEOUT, GitRunner, runner_for
+from ansible_collections.fleetops.gitops.plugins.module_utils._refs import (
+    BRANCH, COMMIT, Target, resolve, validate_ref_name, validate_remote_name,
+)
+from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import last_synced_at, read_state, record_sync
+from ansible_collections.fleetops.gitops.plugins.module_utils._url import parse_repo_url, redact_text, reject_control_characters, reject_option_like
+from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncState, SyncStatus
+
+log = logging.getLogger(__name__)
+
+LOCAL_CHANGES = ("backup", "discard", "fail")
+CLONE = "clone"
+UPDATE = "update"
+NONE = "none"
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    """What a sync would do, decided without writing anything."""
+
+    state: CheckoutState
+    target: Target
+    action: str
+    findings: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return self.action != NONE
+
+    @property
+    def before(self) -> str | None:
+        return self.state.head
+
+    @property
+    def after(self) -> str:
+        return self.target.sha
+
+
+@dataclass
+class SyncResult:
+    """What a sync did (or, in check mode, would do)."""
+
+    plan: SyncPlan
+    status: SyncStatus
+    backup_ref: str | None = None
+    diff: dict[str, str] | None = None
+    files_changed: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.plan.changed
+
+    def to_dict(self) -> dict[str, t.Any]:
+        plan = self.plan
+        result = {
+            "changed": plan.changed,
+            "action": plan.action,
+            "before": plan.before,
+            "after": plan.after,
+            "kind": plan.target.kind,
+            "backup_ref": self.backup_ref,
+            "local_changes": plan.state.changes.to_dict(),
+            "status": self.status.to_dict(),
+        }
+        if self.diff is not None:
+            result["diff"] = self.diff
+        return result
+
+
+class GitOpsSynchronizer:
+    """Clone-or-update synchronizer for one checkout of one repository."""
+
+    def __init__(
+        self,
+        repo_url: str,
+        local_path: str,
+        *,
+        remote: str = "origin",
+        depth: int | None = None,
+        local_changes: str = "backup",
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.url = parse_repo_url(repo_url, "repo")
+        reject_control_characters("dest", local_path)
+        reject_option_like("dest", local_path)
+        if not local_path.strip():
+            raise InvalidOption("dest", "must not be empty")
+        validate_remote_name("remote", remote)
+        if depth is not None and depth < 1:
+            raise InvalidOption("depth", f"must be a positive number of commits, not {depth}")
+        if local_changes not in LOCAL_CHANGES:
+            raise InvalidOption("local_changes", f"must be one of {', '.join(LOCAL_CHANGES)}, not '{local_changes}'")
+        if timeout <= 0:
+            raise InvalidOption("timeout", f"must be a positive number of seconds, not {timeout}")
+        self.dest = os.path.abspath(os.path.expanduser(local_path))
+        self.remote = remote
+        self.depth = depth
+        self.local_changes = local_changes
+        self.timeout = timeout
+
+    # -- the spec's interface -------------------------------------------------
+
+    def sync(self, branch: str = "main") -> bool:
+        """Clone or fetch and hard-reset to ``branch``; False (error logged) when it fails."""
+        try:
+            self.run(branch)
+        except GitOpsError as error:
+            log.error("sync of %s failed: %s", self.dest, error)
+            return False
+        return True
+
+    def get_version(self) -> str | None:
+        """The commit SHA at the checkout's HEAD; None (warning logged) on any failure."""
+        try:
+            with self._runner() as git:
+                return git.run(["-C", self.dest, "rev-parse", "--verify", "--end-of-options", "HEAD^{commit}"],
+                               summary=f"cannot read HEAD of {self.dest}").stdout.strip()
+        except (GitOpsError, OSError) as error:
+            log.warning("cannot read the version of %s: %s", self.dest, error)
+            return None
+
+    # -- the richer interface the modules use --------------------------------
+
+    def plan(self, version: str = "main", *, pin: Target | None = None) -> SyncPlan:
+        """Decide, read-only, what ``run(version)`` would do."""
+        with self._runner() as git:
+            return self._plan(git, version, pin)
+
+    def run(self, version: str = "main", *, check_mode: bool = False, diff: bool = False, pin: Target | None = None) -> SyncResult:
+        """Plan, then (unless ``check_mode``) apply; ``pin`` skips resolving ``version`` on the remote."""
+        with self._runner() as git:
+            plan = self._plan(git, version, pin)
+            if check_mode:
+                status = SyncStatus(SyncState.DRIFTED if plan.changed else SyncState.IN_SYNC, plan.after, plan.before,
+                                    last_synced_at(plan.state.git_dir), list(plan.findings))
+                return SyncResult(plan, status, diff=self._diff(git, plan) if diff else None)
+            backup_ref = self._apply(git, plan, version)
+            result = SyncResult(plan, SyncStatus(SyncState.IN_SYNC, plan.after, plan.after, last_synced_at(git_dir(self.dest))),
+                                backup_ref=backup_ref)
+            if diff:
+                result.diff = self._diff(git, plan)
+            return result
+
+    # -- internals -------------------------------------------------------------
+
+    def _runner(self) -> GitRunner:
+        return runner_for(self.url, self.timeout)
+
+    def _resolve(self, git: GitRunner, version: str, pin: Target | None) -> Target:
+        if pin is not None:
+            return pin
+        validate_ref_name("version", version)
+        return resolve(git, self.url.clean, version, shown_url=self.url.display)
+
+    def _plan(self, git: GitRunner, version: str, pin: Target | None) -> SyncPlan:
+        state = read_checkout_state(git, self.dest, self.remote)
+        if not state.exists or state.empty:
+            target = self._resolve(git, version, pin)
+            return SyncPlan(state, target, CLONE, tuple(find_drift(git, state, desired=target.sha, branch=target.branch, remote=self.remote)))
+        if not state.is_checkout:
+            raise DestinationError("dest", f"{self.dest} {state.problem}; it was left untouched. "
+                                           "Point dest at an absent or empty folder, or move it away yourself.")
+        if state.remote_url is None:
+            raise DestinationError("dest", f"{self.dest} is a git checkout with no remote named '{self.remote}'; it was left untouched")
+        if not self.url.same_repository(state.remote_url):
+            raise DestinationError("repo", f"{self.dest} is a checkout of {redact_text(state.remote_url, self.url.secrets)}, "
+                                           f"not of {self.url.display}; it was left untouched")
+        target = self._resolve(git, version, pin)
+        findings = find_drift(git, state, desired=target.sha, branch=target.branch, remote=self.remote,
+                              last_revision=read_state(state.git_dir).get("revision"))
+        if state.changes and self.local_changes == "fail":
+            raise LocalChangesError(self.dest, state.changes.modified, state.changes.untracked)
+        return SyncPlan(state, target, UPDATE if findings else NONE, tuple(findings))
+
+    def _apply(self, git: GitRunner, plan: SyncPlan, version: str) -> str | None:
+        if plan.action == CLONE:
+            self._clone(git, plan.target, version)
+            return None
+        if plan.action == NONE:
+            return None
+        state, target = plan.state, plan.target
+        backup_ref = None
+        if state.changes and self.local_changes == "backup":
+            backup_ref = backup_local_changes(git, self.dest, state.git_dir or "", state.head, target.sha)
+        if state.head != target.sha:
+            self._fetch(git, self.dest, target)
+        self._switch(git, self.dest, target, state.upstream)
+        if state.changes.untracked:
+            git.run(["-C", self.dest, "clean", "-d", "--force", "--quiet", "--"], summary="cannot remove untracked files")
+        record_sync(state.git_dir or "", target.sha, repo=self.url.display, version=version)
+        return backup_ref
+
+    def _clone(self, git: GitRunner, target: Target, version: str) -> None:
+        """Clone next to ``dest`` and rename into place, so an interrupted clone never looks like a checkout."""
+        final = os.path.realpath(self.dest)  # a symlink at dest stays a symlink; its target gets the clone
+        os.makedirs(os.path.dirname(final), exist_ok=True)
+        in_place = os.path.isdir(final) and os.path.ismount(final)
+        work = final if in_place else _sibling_dir(final)
+        try:
+            args = ["clone", "--quiet", "--no-checkout", "--origin", self.remote]
+            if self.depth:
+                args += ["--depth", str(self.depth)]
+            if target.kind != COMMIT:
+                args += ["--branch", target.name or ""]
+            git.run([*args, "--", self.url.clean, work], summary=f"cannot clone {self.url.display}")
+            self._fetch(git, work, target, only_if_missing=True)
+            self._switch(git, work, target, f"{self.remote}/{target.name}")
+            record_sync(os.path.join(work, ".git"), target.sha, repo=self.url.display, version=version)
+            if not in_place:
+                os.rename(work, final)
+        except BaseException:
+            if not in_place:
+                shutil.rmtree(work, ignore_errors=True)
+            raise
+
+    def _fetch(self, git: GitRunner, path: str, target: Target, *, only_if_missing: bool = False) -> None:
+        """Fetch the target's ref (a commit by its SHA); then make sure the commit is here."""
+        if only_if_missing or target.kind == COMMIT:
+            if _has_commit(git, path, target.sha):
+                return
+        args = ["-C", path, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head"]
+        if self.depth:
+            args += ["--depth", str(self.depth)]
+        git.run([*args, "--", self.remote, target.refspec(self.remote)], summary=f"cannot fetch {target.describe()} from {self.url.display}")
+        if target.kind == COMMIT and not _has_commit(git, path, target.sha):
+            raise RefNotFound("version", target.sha, self.url.display)
+
+    def _switch(self, git: GitRunner, path: str, target: Target, upstream: str | None) -> None:
+        """Point HEAD at the target (on its branch, or detached) and force the working tree to match."""
+        if target.kind == BRANCH:
+            git.run(["-C", path, "checkout", "--quiet", "--force", "-B", target.name or "", target.sha, "--"],
+                    summary=f"cannot check out {target.describe()}")
+            if upstream != f"{self.remote}/{target.name}":
+                git.run(["-C", path, "config", "--", f"branch.{target.name}.remote", self.remote])
+                git.run(["-C", path, "config", "--", f"branch.{target.name}.merge", f"refs/heads/{target.name}"])
+        else:
+            git.run(["-C", path, "checkout", "--quiet", "--force", "--detach", target.sha, "--"],
+                    summary=f"cannot check out {target.describe()}")
+
+    def _diff(self, git: GitRunner, plan: SyncPlan) -> dict[str, str]:
+        """Revisions, branch and local changes before and after, plus the files that change between them."""
+        state, target = plan.state, plan.target
+        before = [f"revision: {state.head}", f"branch: {state.branch or '(detached)'}"] if state.is_checkout else ["(no checkout)"]
+        before += [f"modified: {p}" for p in state.changes.modified] + [f"untracked: {p}" for p in state.changes.untracked]
+        after = [f"revision: {target.sha}", f"branch: {target.branch or '(detached)'}"]
+        result = {
+            "before_header": f"{self.dest} ({short(state.head)})",
+            "after_header": f"{self.dest} ({short(target.sha)})",
+            "before": "\n".join(before) + "\n",
+            "after": "\n".join(after) + "\n",
+        }
+        if state.head and state.head != target.sha:
+            files = git.run(["-C", self.dest, "diff", "--name-status", "--no-renames", "--no-ext-diff", "--no-textconv",
+                             state.head, target.sha, "--"], ok=(0, 128))
+            if files.rc == 0:
+                result["prepared"] = f"files changed from {short(state.head)} to {short(target.sha)}:\n{files.stdout}"
+            else:
+                result["prepared"] = (f"files changed from {short(state.head)} to {short(target.sha)}: not known yet, "
+                                      "the new commit has not been fetched (check mode never fetches)\n")
+        return result
+
+
+def _has_commit(git: GitRunner, path: str, sha: str) -> bool:
+    return git.run(["-C", path, "cat-file", "-e", f"{sha}^{{commit}}"], ok=(0, 1, 128)).rc == 0
+
+
+def _sibling_dir(dest: str) -> str:
+    """A new folder next to ``dest``, on the same filesystem so the final rename is atomic."""
+    parent, name = os.path.split(dest)
+    while True:
+        path = os.path.join(parent, f".{name}.gitops-clone-{os.getpid()}-{secrets.token_hex(4)}")
+        try:
+            os.mkdir(path)
+            return path
+        except OSError as error:
+            if error.errno != errno.EEXIST:
+                raise

@@ -1,0 +1,243 @@
+# Copyright (c) fleetops.gitops contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Public API: the drift-detection synchronizer.
+
+``GitOpsSynchronizer(repo_path, target_branch)`` compares the desired revision
+(the head of the target branch: the local branch ref by default, or the tip on
+the checkout's remote with ``compare_to="remote"``) with the revision actually
+deployed (the checkout's HEAD), reports each difference as a readable line, and
+records reconciliations. Reading never writes and never raises for a missing or
+foreign path: such a path gives a status.
+
+Example::
+
+    from ansible_collections.fleetops.gitops.plugins.module_utils.drift import GitOpsSynchronizer
+
+    status = GitOpsSynchronizer("/srv/app", "main", compare_to="remote").sync_state()
+    print(status.state.name, status.drift_details)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import typing as t
+from dataclasses import dataclass, replace
+
+from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState, git_dir, read_checkout_state
+from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError, InvalidOption
+from ansible_collections.fleetops.gitops.plugins.module_utils._findings import find_drift
+from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner, runner_for
+from ansible_collections.fleetops.gitops.plugins.module_utils._refs import BRANCH, Target, resolve, validate_ref_name, validate_remote_name
+from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import last_synced_at, read_state, record_sync, utc_now
+from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncState, SyncStatus
+from ansible_collections.fleetops.gitops.plugins.module_utils._url import RepoUrl, parse_repo_url
+from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer as CheckoutSynchronizer
+from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import SyncResult
+
+__all__ = ["DriftResult", "GitOpsSynchronizer", "SyncState", "SyncStatus"]
+
+log = logging.getLogger(__name__)
+
+HEAD_TIMEOUT = 10.0
+COMPARE_TO = ("local", "remote")
+
+
+@dataclass
+class DriftResult:
+    """What ``run()`` found and, when asked to reconcile, what the sync did."""
+
+    found: SyncStatus
+    status: SyncStatus
+    sync: SyncResult | None = None
+    diff: dict[str, str] | None = None
+
+    @property
+    def drifted(self) -> bool:
+        return self.found.state is SyncState.DRIFTED
+
+    def to_dict(self) -> dict[str, t.Any]:
+        result = {
+            "changed": self.drifted,
+            "drifted": self.drifted,
+            "drift_details": list(self.found.drift_details),
+            "reconciled": self.sync is not None,
+            "status": self.status.to_dict(),
+        }
+        if self.sync is not None:
+            result.update(before=self.sync.plan.before, after=self.sync.plan.after, backup_ref=self.sync.backup_ref)
+        if self.diff is not None:
+            result["diff"] = self.diff
+        return result
+
+
+class GitOpsSynchronizer:
+    """Drift detection for one checkout against the head of its target branch.
+
+    ``compare_to="local"`` (the default) reads the local branch ref with no
+    network; ``"remote"`` asks the remote (``repo_url``, else the checkout's
+    configured ``remote``) with one read-only ``git ls-remote``.
+    """
+
+    def __init__(
+        self,
+        repo_path: str,
+        target_branch: str = "main",
+        *,
+        compare_to: str = "local",
+        remote: str = "origin",
+        repo_url: str | None = None,
+        timeout: float = HEAD_TIMEOUT,
+    ) -> None:
+        validate_ref_name("branch", target_branch)
+        validate_remote_name("remote", remote)
+        if compare_to not in COMPARE_TO:
+            raise InvalidOption("compare_to", f"must be one of {', '.join(COMPARE_TO)}, not '{compare_to}'")
+        self.repo_path = os.path.abspath(os.path.expanduser(repo_path))
+        self.target_branch = target_branch
+        self.compare_to = compare_to
+        self.remote = remote
+        self.repo_url: RepoUrl | None = parse_repo_url(repo_url) if repo_url else None
+        self.timeout = timeout
+        self.last_error: str | None = None
+        self.checkout: CheckoutState | None = None
+        self._status = SyncStatus(last_synced_at=last_synced_at(git_dir(repo_path)))
+
+    def sync_state(self) -> SyncStatus:
+        """Read desired and actual revisions and every other difference; never raises for git trouble."""
+        self.last_error = None
+        with self._runner() as git:
+            try:
+                state = read_checkout_state(git, self.repo_path, self.remote)
+                self.checkout = state
+                desired = self._get_head_revision(git, state)
+                findings = find_drift(
+                    git, state, desired=desired, branch=self.target_branch, remote=self.remote,
+                    expected_url=self.repo_url, last_revision=read_state(state.git_dir).get("revision"),
+                )
+            except GitOpsError as error:
+                self._fail(str(error))
+                self._status = SyncStatus(SyncState.ERROR, None, None, self._status.last_synced_at, [str(error)])
+                return self._status
+        if findings:
+            state_name = SyncState.DRIFTED
+        else:
+            state_name = SyncState.UNKNOWN if desired is None else SyncState.IN_SYNC
+        if desired is None and self.last_error:
+            findings.append(f"desired revision unknown: {self.last_error}")
+        self._status = SyncStatus(state_name, desired, state.head, last_synced_at(state.git_dir), findings)
+        return self._status
+
+    def detect_drift(self) -> bool:
+        """True iff the desired and the actual revision differ (read afresh)."""
+        status = self.sync_state()
+        return status.desired_revision != status.actual_revision
+
+    def reconcile(self, deploy: t.Callable[[str], str] | None = None) -> SyncStatus:
+        """Make the actual revision the desired one and record when.
+
+        Without ``deploy`` this changes tracking state only (the record in the
+        checkout's git directory), as a deployment tool would after deploying
+        by other means. With ``deploy`` (a callable taking the desired revision
+        and returning the revision deployed), the deployment happens first.
+        """
+        if self._status.desired_revision is None:
+            self.sync_state()
+        desired = self._status.desired_revision
+        if desired is None:
+            self._status = replace(self._status, state=SyncState.ERROR,
+                                   drift_details=[f"cannot reconcile: the desired revision is unknown ({self.last_error or 'no target'})"])
+            return self._status
+        self._status = replace(self._status, state=SyncState.SYNCING)
+        if deploy is not None:
+            try:
+                actual = deploy(desired)
+            except GitOpsError as error:
+                self._status = replace(self._status, state=SyncState.ERROR, drift_details=[str(error)])
+                raise
+            when = last_synced_at(git_dir(self.repo_path)) or utc_now()
+        else:
+            actual = desired
+            directory = git_dir(self.repo_path)
+            when = record_sync(directory, desired, version=self.target_branch) if directory else utc_now()
+        self._status = SyncStatus(SyncState.IN_SYNC, desired, actual, when, [])
+        return self._status
+
+    def run(self, *, reconcile: bool = False, check_mode: bool = False, diff: bool = False,
+            local_changes: str = "backup") -> DriftResult:
+        """Detect drift and, if asked (and not in check mode), reconcile through the clone/pull synchronizer.
+
+        Raises GitOpsError when drift cannot be judged (the desired revision is
+        unknown), so an audit never reports "in sync" for a checkout it could not read.
+        """
+        found = self.sync_state()
+        if found.state in (SyncState.UNKNOWN, SyncState.ERROR):
+            raise GitOpsError(f"cannot tell whether {self.repo_path} drifted: {self.last_error}")
+        result = DriftResult(found, found)
+        if found.state is not SyncState.DRIFTED or not (reconcile or diff):
+            return result
+        checkout = self._checkout_synchronizer(local_changes)
+        pin = Target(BRANCH, self.target_branch, found.desired_revision or "")
+        if check_mode or not reconcile:
+            result.diff = checkout.run(self.target_branch, check_mode=True, diff=True, pin=pin).diff if diff else None
+            return result
+
+        def deploy(desired: str) -> str:
+            result.sync = checkout.run(self.target_branch, diff=diff, pin=pin)
+            return result.sync.plan.after
+
+        result.status = self.reconcile(deploy)
+        result.diff = result.sync.diff if result.sync else None
+        return result
+
+    def _checkout_synchronizer(self, local_changes: str) -> CheckoutSynchronizer:
+        url = self.repo_url or self._configured_url(self.checkout)
+        if url is None:
+            raise InvalidOption("repo", f"is required to reconcile {self.repo_path}: there is no checkout to read the remote URL from")
+        return CheckoutSynchronizer(url.raw, self.repo_path, remote=self.remote, local_changes=local_changes, timeout=max(self.timeout, 1.0))
+
+    def get_sync_status(self) -> SyncStatus:
+        """The last known status, without asking git again."""
+        return self._status
+
+    def _get_head_revision(self, git: GitRunner | None = None, state: CheckoutState | None = None) -> str | None:
+        """The desired revision: head of the target branch; None (with a warning logged) on any failure."""
+        if git is None:
+            with self._runner() as own:
+                return self._get_head_revision(own, state)
+        try:
+            if self.compare_to == "remote":
+                url = self.repo_url or self._configured_url(state)
+                if url is None:
+                    self._fail("no repository URL: give repo_url, or a checkout with a configured remote")
+                    return None
+                target = resolve(git, url.clean, f"refs/heads/{self.target_branch}", shown_url=url.display, option="branch")
+                return target.sha if target.kind == BRANCH else None
+            if state is not None and not state.is_checkout:
+                return None
+            result = git.run(["-C", self.repo_path, "rev-parse", "--verify", "--quiet", "--end-of-options",
+                              f"refs/heads/{self.target_branch}^{{commit}}"], ok=(0, 1))
+            if result.rc != 0:
+                self._fail(f"the local branch '{self.target_branch}' does not exist")
+                return None
+            return result.stdout.strip()
+        except GitOpsError as error:
+            self._fail(str(error))
+            return None
+
+    def _configured_url(self, state: CheckoutState | None) -> RepoUrl | None:
+        if state is None or not state.remote_url:
+            return None
+        try:
+            return parse_repo_url(state.remote_url, f"remote.{self.remote}.url")
+        except InvalidOption as error:
+            self._fail(str(error))
+            return None
+
+    def _runner(self) -> GitRunner:
+        return runner_for(self.repo_url, self.timeout)
+
+    def _fail(self, message: str) -> None:
+        self.last_error = message
+        log.warning("%s: %s", self.repo_path, message)

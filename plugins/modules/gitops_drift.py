@@ -1,0 +1,191 @@
+#!/usr/bin/python
+# Copyright (c) fleetops.gitops contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: gitops_drift
+short_description: Report how a git checkout drifted from its branch, and reconcile on request
+version_added: 0.1.0
+description:
+  - Compares the desired revision, the tip of O(branch), with what is deployed at O(path), and reports
+    every difference as one readable line in RV(drift_details) - the revision (with how many commits
+    behind or ahead when it can be known), a wrong branch or detached HEAD, modified and untracked files,
+    a different remote URL, a missing path or one that is not a checkout.
+  - RV(changed) is true when drift is found, so C(ansible-playbook --check) lists every drifted checkout
+    as changed while touching nothing.
+  - With O(reconcile=true) (outside check mode), brings the checkout to the desired revision through
+    M(fleetops.gitops.gitops_sync)'s synchronizer, under the same O(local_changes) policy, and records
+    the time of the sync.
+  - Fails when drift cannot be judged, for example when the remote cannot be reached; an audit never
+    reports a checkout it could not read as in sync.
+author:
+  - fleetops.gitops developers
+extends_documentation_fragment:
+  - fleetops.gitops.gitops
+  - fleetops.gitops.gitops.attributes
+options:
+  path:
+    description:
+      - Path of the checkout on the managed host.
+    type: path
+    required: true
+  branch:
+    description:
+      - The branch whose tip is the desired revision, and which HEAD should be on.
+    type: str
+    default: main
+  compare_to:
+    description:
+      - Where the desired revision comes from.
+      - V(remote) asks the remote (O(repo), else the checkout's O(remote)) with one read-only C(git ls-remote).
+      - V(local) reads the local branch ref C(refs/heads/BRANCH), with no network at all.
+    type: str
+    choices: [remote, local]
+    default: remote
+  repo:
+    description:
+      - URL the checkout's O(remote) is expected to point at; a different URL is reported as drift.
+      - Required to reconcile a missing checkout, which is then cloned from it.
+    type: str
+  reconcile:
+    description:
+      - Bring a drifted checkout to the desired revision. Ignored in check mode.
+    type: bool
+    default: false
+seealso:
+  - module: fleetops.gitops.gitops_sync
+"""
+
+EXAMPLES = r"""
+- name: Audit a checkout against the tip of main on its remote
+  fleetops.gitops.gitops_drift:
+    path: /srv/app
+    branch: main
+  register: drift
+
+- name: Show what drifted
+  ansible.builtin.debug:
+    var: drift.drift_details
+  when: drift.drifted
+
+- name: Reconcile, keeping hand edits in a backup ref
+  fleetops.gitops.gitops_drift:
+    path: /srv/app
+    repo: https://git.example.com/team/app.git
+    branch: main
+    reconcile: true
+    local_changes: backup
+
+- name: Offline audit against the local branch ref
+  fleetops.gitops.gitops_drift:
+    path: /etc/myapp/conf.d
+    branch: production
+    compare_to: local
+"""
+
+RETURN = r"""
+drifted:
+  description: Whether any drift was found (before reconciling).
+  returned: success
+  type: bool
+  sample: true
+drift_details:
+  description: One line per difference found (before reconciling); empty when in sync.
+  returned: success
+  type: list
+  elements: str
+  sample:
+    - "revision differs: deployed 1f0c3b9e2d4a, desired 8f3c2a9d0b6e (2 commits behind)"
+    - "tracked files modified: conf/app.ini"
+reconciled:
+  description: Whether the checkout was brought to the desired revision by this run.
+  returned: success
+  type: bool
+  sample: false
+before:
+  description: Commit at HEAD before reconciling.
+  returned: when reconciled
+  type: str
+after:
+  description: Commit at HEAD after reconciling.
+  returned: when reconciled
+  type: str
+backup_ref:
+  description: Ref holding the local changes saved before reconciling with O(local_changes=backup).
+  returned: when reconciled
+  type: str
+status:
+  description: The checkout's sync status after the run.
+  returned: success
+  type: dict
+  contains:
+    state:
+      description: V(IN_SYNC), V(DRIFTED), V(UNKNOWN), V(SYNCING) or V(ERROR).
+      type: str
+      returned: success
+      sample: DRIFTED
+    desired_revision:
+      description: Commit at the tip of O(branch).
+      type: str
+      returned: success
+    actual_revision:
+      description: Commit at HEAD.
+      type: str
+      returned: success
+    last_synced_at:
+      description: When this collection last brought the checkout to its revision (ISO 8601, UTC), or V(null).
+      type: str
+      returned: success
+    drift_details:
+      description: One line per difference; empty when in sync.
+      type: list
+      elements: str
+      returned: success
+ansible_facts:
+  description: Facts set by the module.
+  returned: success
+  type: dict
+  contains:
+    gitops_status:
+      description: The RV(status) of the checkout, keyed by its path.
+      type: dict
+      returned: success
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.fleetops.gitops.plugins.module_utils._argspec import common_argument_spec, facts
+from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError
+from ansible_collections.fleetops.gitops.plugins.module_utils._url import secrets_in
+from ansible_collections.fleetops.gitops.plugins.module_utils.drift import GitOpsSynchronizer
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", required=True),
+            branch=dict(type="str", default="main"),
+            compare_to=dict(type="str", default="remote", choices=["remote", "local"]),
+            repo=dict(type="str"),
+            reconcile=dict(type="bool", default=False),
+            **common_argument_spec(),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    module.no_log_values.update(secrets_in(params["repo"] or ""))
+    try:
+        drift = GitOpsSynchronizer(params["path"], params["branch"], compare_to=params["compare_to"], remote=params["remote"],
+                                   repo_url=params["repo"], timeout=params["timeout"])
+        result = drift.run(reconcile=params["reconcile"], check_mode=module.check_mode, diff=module._diff,
+                           local_changes=params["local_changes"]).to_dict()
+    except GitOpsError as error:
+        module.fail_json(msg=str(error), **error.details())
+    module.exit_json(ansible_facts=facts({drift.repo_path: result["status"]}), **result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+#!/usr/bin/python
+# Copyright (c) fleetops.gitops contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: gitops_sync
+short_description: Keep a git checkout at a branch, tag or commit
+version_added: 0.1.0
+description:
+  - Clones O(repo) into O(dest) when O(dest) is absent or an empty folder; otherwise brings the checkout
+    to O(version) with a fetch and a hard reset, removing local changes according to O(local_changes).
+  - A checkout already at O(version) with no local changes costs three git processes, one of them a
+    read-only C(git ls-remote), and writes nothing, not even under C(.git).
+  - Returns the checkout's sync status, and sets it as the fact C(gitops_status), keyed by O(dest).
+  - O(dest) is never deleted or overwritten when it is not a checkout of O(repo).
+author:
+  - fleetops.gitops developers
+extends_documentation_fragment:
+  - fleetops.gitops.gitops
+  - fleetops.gitops.gitops.attributes
+options:
+  repo:
+    description:
+      - URL of the repository - https, ssh (C(ssh://) or C(user@host:path)), git, C(file://) - or a local path.
+    type: str
+    required: true
+  dest:
+    description:
+      - Path of the checkout on the managed host. Parent folders are created.
+    type: path
+    required: true
+  version:
+    description:
+      - What the checkout should be at - a branch (HEAD stays on it), a tag or a full 40-character commit SHA
+        (HEAD is detached), or V(HEAD) for the remote's default branch.
+      - A name that is both a branch and a tag means the branch.
+    type: str
+    default: main
+    aliases: [branch]
+  depth:
+    description:
+      - Make a shallow clone with this many commits, and fetch with the same depth.
+    type: int
+seealso:
+  - module: fleetops.gitops.gitops_drift
+  - module: ansible.builtin.git
+"""
+
+EXAMPLES = r"""
+- name: Keep /srv/app at the tip of main
+  fleetops.gitops.gitops_sync:
+    repo: https://git.example.com/team/app.git
+    dest: /srv/app
+    version: main
+
+- name: Pin the configuration checkout to a release tag, refusing to touch hand edits
+  fleetops.gitops.gitops_sync:
+    repo: git@git.example.com:ops/config.git
+    dest: /etc/myapp/conf.d
+    version: v2.4.1
+    local_changes: fail
+
+- name: Deploy an exact commit, shallow, and restart when it changed
+  fleetops.gitops.gitops_sync:
+    repo: https://git.example.com/team/app.git
+    dest: /srv/app
+    version: 8f3c2a9d0b6e4f1a7c5d3e2b1a0f9e8d7c6b5a43
+    depth: 1
+  notify: Restart app
+
+- name: Audit without changing anything (run the play with --check --diff)
+  fleetops.gitops.gitops_sync:
+    repo: https://git.example.com/team/app.git
+    dest: /srv/app
+  check_mode: true
+  register: audit
+"""
+
+RETURN = r"""
+action:
+  description: What the sync did, or would do in check mode - V(clone), V(update) or V(none).
+  returned: success
+  type: str
+  sample: update
+before:
+  description: Commit at HEAD before the sync; V(null) when there was no checkout.
+  returned: success
+  type: str
+  sample: 1f0c3b9e2d4a5f6e7d8c9b0a1f2e3d4c5b6a7f8e
+after:
+  description: Commit at HEAD after the sync (predicted in check mode).
+  returned: success
+  type: str
+  sample: 8f3c2a9d0b6e4f1a7c5d3e2b1a0f9e8d7c6b5a43
+kind:
+  description: What O(version) named - V(branch), V(tag) or V(commit).
+  returned: success
+  type: str
+  sample: branch
+backup_ref:
+  description:
+    - Ref holding the local changes saved before the reset, when O(local_changes=backup) found any.
+  returned: success
+  type: str
+  sample: refs/gitops/backups/20261201T071500Z-5e43a3fbab50
+local_changes:
+  description: Local changes found in the checkout before the sync (removed unless check mode).
+  returned: success
+  type: dict
+  contains:
+    modified:
+      description: Tracked files modified, staged or deleted.
+      type: list
+      elements: str
+      returned: success
+      sample: [conf/app.ini]
+    untracked:
+      description: Untracked files that are not ignored.
+      type: list
+      elements: str
+      returned: success
+      sample: [debug.log]
+status:
+  description: The checkout's sync status after the run (in check mode, as found).
+  returned: success
+  type: dict
+  contains:
+    state:
+      description: V(IN_SYNC), V(DRIFTED), V(UNKNOWN), V(SYNCING) or V(ERROR).
+      type: str
+      returned: success
+      sample: IN_SYNC
+    desired_revision:
+      description: Commit that O(version) resolves to.
+      type: str
+      returned: success
+    actual_revision:
+      description: Commit at HEAD.
+      type: str
+      returned: success
+    last_synced_at:
+      description: When this collection last brought the checkout to its revision (ISO 8601, UTC), or V(null).
+      type: str
+      returned: success
+      sample: "2026-12-01T07:15:00Z"
+    drift_details:
+      description: One line per difference found; empty when in sync.
+      type: list
+      elements: str
+      returned: success
+      sample: ["tracked files modified: conf/app.ini"]
+ansible_facts:
+  description: Facts set by the module.
+  returned: success
+  type: dict
+  contains:
+    gitops_status:
+      description: The RV(status) of the checkout, keyed by the absolute path of O(dest).
+      type: dict
+      returned: success
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.fleetops.gitops.plugins.module_utils._argspec import common_argument_spec, facts
+from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError
+from ansible_collections.fleetops.gitops.plugins.module_utils._url import secrets_in
+from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=dict(
+            repo=dict(type="str", required=True),
+            dest=dict(type="path", required=True),
+            version=dict(type="str", default="main", aliases=["branch"]),
+            depth=dict(type="int"),
+            **common_argument_spec(),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    module.no_log_values.update(secrets_in(params["repo"]))
+    try:
+        sync = GitOpsSynchronizer(params["repo"], params["dest"], remote=params["remote"], depth=params["depth"],
+                                  local_changes=params["local_changes"], timeout=params["timeout"])
+        result = sync.run(params["version"], check_mode=module.check_mode, diff=module._diff).to_dict()
+    except GitOpsError as error:
+        module.fail_json(msg=str(error), **error.details())
+    module.exit_json(ansible_facts=facts({sync.dest: result["status"]}), **result)
+
+
+if __name__ == "__main__":
+    main()
