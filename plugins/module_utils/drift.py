@@ -177,10 +177,15 @@ class GitOpsSynchronizer:
         result = DriftResult(found, found)
         if found.state is not SyncState.DRIFTED or not (reconcile or diff):
             return result
+        if found.desired_revision is None:
+            if reconcile:
+                raise GitOpsError(f"cannot reconcile {self.repo_path}: the desired revision is unknown ({self.last_error})")
+            return result
         checkout = self._checkout_synchronizer(local_changes)
-        pin = Target(BRANCH, self.target_branch, found.desired_revision or "")
+        pin = Target(BRANCH, self.target_branch, found.desired_revision)
         if check_mode or not reconcile:
-            result.diff = checkout.run(self.target_branch, check_mode=True, diff=True, pin=pin).diff if diff else None
+            # planning the sync read-only also fails where the real run would (local_changes=fail)
+            result.diff = checkout.run(self.target_branch, check_mode=True, diff=diff, pin=pin).diff
             return result
 
         def deploy(desired: str) -> str:
@@ -210,7 +215,7 @@ class GitOpsSynchronizer:
             if self.compare_to == "remote":
                 url = self.repo_url or self._configured_url(state)
                 if url is None:
-                    self._fail("no repository URL: give repo_url, or a checkout with a configured remote")
+                    self._fail("no repository URL to ask: give repo, or a checkout with a configured remote")
                     return None
                 target = resolve(git, url.clean, f"refs/heads/{self.target_branch}", shown_url=url.display, option="branch")
                 return target.sha if target.kind == BRANCH else None

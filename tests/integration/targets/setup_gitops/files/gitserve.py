@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+# Copyright (c) fleetops.gitops contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Real git servers on 127.0.0.1 for the tests: git daemon, smart HTTP(S) with basic auth, a black hole.
+
+The unit tests import it (``GitServers``); integration targets run it:
+
+    python gitserve.py --root DIR --state FILE [--auth USER:PASSWORD]
+
+which writes the servers' URLs as JSON to FILE and serves until SIGTERM.
+Smart HTTP is ``git http-backend`` behind a small CGI bridge, over TLS with a
+certificate made on the spot (its path is in the state file, for GIT_SSL_CAINFO).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import typing as t
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 10.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+class _BackendHandler(BaseHTTPRequestHandler):
+    """Hands each request to ``git http-backend`` as CGI."""
+
+    server: _HttpServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: t.Any) -> None:  # noqa: A002 - the base class's name
+        self.server.requests.append(self.path)
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        self._backend()
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._backend()
+
+    def _authorized(self) -> bool:
+        if self.server.auth is None:
+            return True
+        expected = "Basic " + base64.b64encode(self.server.auth.encode()).decode()
+        return self.headers.get("Authorization") == expected
+
+    def _body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def _backend(self) -> None:
+        body = self._body() if self.command == "POST" else b""
+        if not self._authorized():
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="git"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        path, _sep, query = self.path.partition("?")
+        env = dict(
+            os.environ, GIT_PROJECT_ROOT=self.server.root, GIT_HTTP_EXPORT_ALL="1", REQUEST_METHOD=self.command,
+            PATH_INFO=path, QUERY_STRING=query, CONTENT_TYPE=self.headers.get("Content-Type", ""),
+            CONTENT_LENGTH=str(len(body)), REMOTE_ADDR="127.0.0.1", REMOTE_USER="tester",
+        )
+        for header, variable in (("Git-Protocol", "GIT_PROTOCOL"), ("Content-Encoding", "HTTP_CONTENT_ENCODING")):
+            if self.headers.get(header):
+                env[variable] = self.headers[header]
+        out = subprocess.run(["git", "http-backend"], input=body, env=env, stdout=subprocess.PIPE, check=False).stdout
+        head, _sep, payload = out.partition(b"\r\n\r\n")
+        status, headers = 200, []
+        for line in head.decode("latin-1").split("\r\n"):
+            name, _colon, value = line.partition(":")
+            if name.lower() == "status":
+                status = int(value.split()[0])
+            elif name:
+                headers.append((name, value.strip()))
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+class _HttpServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, root: str, auth: str | None) -> None:
+        super().__init__(("127.0.0.1", 0), _BackendHandler)
+        self.root = root
+        self.auth = auth
+        self.requests: list[str] = []
+
+
+class _BlackHole(threading.Thread):
+    """Accepts connections and never answers: a remote that hangs."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.held: list[socket.socket] = []
+
+    def run(self) -> None:
+        while True:
+            try:
+                conn, _addr = self.sock.accept()
+            except OSError:
+                return
+            self.held.append(conn)
+
+    def close(self) -> None:
+        for conn in self.held:
+            conn.close()
+        self.sock.close()
+
+
+def make_certificate(directory: str) -> tuple[str, str]:
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    return cert, key
+
+
+class GitServers:
+    """git daemon, HTTPS smart HTTP (basic auth when ``auth`` is given) and a black hole, all on 127.0.0.1."""
+
+    def __init__(self, root: str, auth: str | None = None) -> None:
+        self.root = os.path.realpath(root)
+        self.auth = auth
+        self._certs = tempfile.mkdtemp(prefix="gitserve-tls-")
+        self.ca_file, key = make_certificate(self._certs)
+        port = free_port()
+        self._daemon = subprocess.Popen(
+            ["git", "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", f"--port={port}",
+             f"--base-path={self.root}", self.root],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(port)
+        self.git_url = f"git://127.0.0.1:{port}"
+        self._http = _HttpServer(self.root, auth)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.ca_file, key)
+        self._http.socket = context.wrap_socket(self._http.socket, server_side=True, do_handshake_on_connect=False)
+        threading.Thread(target=self._http.serve_forever, daemon=True).start()
+        self.https_url = f"https://127.0.0.1:{self._http.server_address[1]}"
+        self._hole = _BlackHole()
+        self._hole.start()
+        self.blackhole_url = f"git://127.0.0.1:{self._hole.port}"
+
+    @property
+    def http_requests(self) -> list[str]:
+        return self._http.requests
+
+    def describe(self) -> dict[str, str]:
+        return {"git": self.git_url, "https": self.https_url, "blackhole": self.blackhole_url,
+                "ca_file": self.ca_file, "root": self.root, "pid": str(os.getpid())}
+
+    def close(self) -> None:
+        self._daemon.terminate()
+        self._daemon.wait(10)
+        self._http.shutdown()
+        self._http.server_close()
+        self._hole.close()
+        for name in os.listdir(self._certs):
+            os.unlink(os.path.join(self._certs, name))
+        os.rmdir(self._certs)
+
+    def __enter__(self) -> GitServers:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", required=True, help="folder whose repositories are served")
+    parser.add_argument("--state", required=True, help="JSON file to write the servers' URLs to")
+    parser.add_argument("--auth", help="USER:PASSWORD required by the HTTPS server")
+    args = parser.parse_args()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    with GitServers(args.root, args.auth) as servers:
+        temp = args.state + ".tmp"
+        with open(temp, "w", encoding="utf-8") as handle:
+            json.dump(servers.describe(), handle)
+        os.replace(temp, args.state)
+        stop.wait()
+    os.unlink(args.state)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

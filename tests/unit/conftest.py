@@ -1,0 +1,55 @@
+# Copyright (c) fleetops.gitops contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Fixtures: real upstream repositories in temp folders, real servers on 127.0.0.1, a git process counter."""
+
+from __future__ import annotations
+
+import os
+import typing as t
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.fleetops.gitops.tests.unit.helpers.git_fixtures import GitCounter, Upstream, load_gitserve, run_git
+
+
+@pytest.fixture
+def upstream(tmp_path: Path) -> Upstream:
+    return Upstream(tmp_path / "upstream")
+
+
+@pytest.fixture
+def make_upstream(tmp_path: Path) -> t.Callable[[str], Upstream]:
+    return lambda name: Upstream(tmp_path / name)
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[t.Any]:
+    """git daemon, HTTPS smart HTTP (user alice, password s3cret-pw) and a black hole, for the whole session."""
+    root = tmp_path_factory.mktemp("served")
+    with load_gitserve().GitServers(str(root), auth="alice:s3cret-pw") as running:
+        yield running
+
+
+@pytest.fixture
+def served(servers: t.Any, upstream: Upstream) -> t.Callable[[str], str]:
+    """Publish ``upstream`` under the servers' root; returns a function giving its URL for a scheme."""
+    name = f"{upstream.path.parent.name}.git"
+    target = Path(servers.root) / name
+    run_git("clone", "--quiet", "--mirror", str(upstream.path), str(target))
+
+    def url(scheme: str) -> str:
+        run_git("--git-dir", str(target), "fetch", "--quiet", "--prune", "origin", "+refs/*:refs/*")
+        return f"{servers.git_url}/{name}" if scheme == "git" else f"{servers.https_url}/{name}"
+
+    return url
+
+
+@pytest.fixture
+def git_counter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GitCounter:
+    directory = tmp_path / "counter-bin"
+    directory.mkdir()
+    counter = GitCounter(directory)
+    monkeypatch.setenv("PATH", f"{directory}{os.pathsep}{os.environ['PATH']}")
+    return counter

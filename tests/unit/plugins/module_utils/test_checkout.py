@@ -1,0 +1,396 @@
+# Copyright (c) fleetops.gitops contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The clone/pull synchronizer against real repositories over file://, git:// and https://."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.fleetops.gitops.plugins.module_utils._errors import (
+    DestinationError, GitCommandError, GitTimeout, InvalidOption, LocalChangesError, RefNotFound,
+)
+from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer
+from ansible_collections.fleetops.gitops.plugins.module_utils.drift import SyncState
+
+from ansible_collections.fleetops.gitops.tests.unit.helpers.git_fixtures import run_git, snapshot
+
+
+def _git(path: Path, *args: str) -> str:
+    return run_git("-C", str(path), *args)
+
+
+def test_clone_puts_head_on_the_branch_with_its_upstream(upstream, tmp_path):
+    dest = tmp_path / "srv" / "app"
+    result = GitOpsSynchronizer(upstream.url, str(dest)).run("main")
+    assert (result.changed, result.plan.action, result.plan.before) == (True, "clone", None)
+    assert result.plan.after == upstream.head() == _git(dest, "rev-parse", "HEAD")
+    assert _git(dest, "symbolic-ref", "HEAD") == "refs/heads/main"
+    assert _git(dest, "rev-parse", "--abbrev-ref", "main@{upstream}") == "origin/main"
+    assert result.status.state is SyncState.IN_SYNC and result.status.last_synced_at is not None
+    record = json.loads((dest / ".git" / "fleetops-gitops.json").read_text())
+    assert record["revision"] == upstream.head()
+    assert [p.name for p in dest.parent.iterdir()] == ["app"]  # no clone leftovers beside it
+
+
+def test_noop_runs_at_most_three_git_processes_and_writes_nothing(upstream, tmp_path, git_counter):
+    dest = tmp_path / "app"
+    sync = GitOpsSynchronizer(upstream.url, str(dest))
+    sync.run("main")
+    before = snapshot(dest)
+    git_counter.reset()
+    result = sync.run("main")
+    assert result.changed is False and result.plan.action == "none"
+    assert len(git_counter.commands()) <= 3, git_counter.commands()
+    assert snapshot(dest) == before
+
+
+def test_noop_over_git_daemon_is_three_processes_too(upstream, served, tmp_path, git_counter):
+    dest = tmp_path / "app"
+    sync = GitOpsSynchronizer(served("git"), str(dest))
+    assert sync.run("main").changed
+    before = snapshot(dest)
+    git_counter.reset()
+    assert sync.run("main").changed is False
+    assert len(git_counter.commands()) <= 3
+    assert snapshot(dest) == before
+
+
+def test_check_mode_on_absent_dest_creates_nothing(upstream, tmp_path):
+    dest = tmp_path / "parent" / "app"
+    result = GitOpsSynchronizer(upstream.url, str(dest)).run("main", check_mode=True)
+    assert result.changed and result.plan.after == upstream.head()
+    assert result.status.state is SyncState.DRIFTED
+    assert not (tmp_path / "parent").exists()
+
+
+def test_check_mode_predicts_the_real_run_and_touches_nothing(upstream, tmp_path):
+    dest = tmp_path / "app"
+    sync = GitOpsSynchronizer(upstream.url, str(dest))
+    sync.run("main")
+    new = upstream.commit({"file0.txt": "upstream edit\n"})
+    (dest / "file1.txt").write_text("hand edit\n")
+    (dest / "stray.txt").write_text("untracked\n")
+    before = snapshot(dest)
+
+    check = sync.run("main", check_mode=True, diff=True)
+    assert check.changed and check.plan.after == new
+    assert snapshot(dest) == before
+    assert check.plan.state.changes.modified == ("file1.txt",)
+    assert check.plan.state.changes.untracked == ("stray.txt",)
+
+    real = sync.run("main")
+    assert real.changed and real.plan.after == check.plan.after == _git(dest, "rev-parse", "HEAD")
+    assert sync.run("main", check_mode=True).changed is False
+    assert sync.run("main").changed is False
+
+
+@pytest.mark.parametrize("edit", ["modified", "untracked", "staged", "deleted"])
+def test_each_kind_of_local_change_counts_in_check_mode(upstream, tmp_path, edit):
+    dest = tmp_path / "app"
+    sync = GitOpsSynchronizer(upstream.url, str(dest))
+    sync.run("main")
+    if edit == "modified":
+        (dest / "file0.txt").write_text("x\n")
+    elif edit == "untracked":
+        (dest / "new.txt").write_text("x\n")
+    elif edit == "staged":
+        (dest / "file0.txt").write_text("x\n")
+        _git(dest, "add", "file0.txt")
+    else:
+        (dest / "file0.txt").unlink()
+    before = snapshot(dest)
+    assert sync.run("main", check_mode=True).changed
+    assert snapshot(dest) == before
+    assert sync.run("main").changed
+    assert _git(dest, "status", "--porcelain") == ""
+
+
+def test_ignored_files_and_nested_repositories_are_left_alone(upstream, tmp_path):
+    dest = tmp_path / "app"
+    sync = GitOpsSynchronizer(upstream.url, str(dest))
+    sync.run("main")
+    (dest / "app.log").write_text("runtime data\n")
+    run_git("init", "--quiet", str(dest / "vendor"))
+    assert sync.run("main", check_mode=True).changed is False
+    upstream.commit()
+    assert sync.run("main").changed
+    assert (dest / "app.log").read_text() == "runtime data\n"
+    assert (dest / "vendor" / ".git").is_dir()
+
+
+def test_update_follows_a_new_upstream_commit(upstream, tmp_path):
+    dest = tmp_path / "app"
+    sync = GitOpsSynchronizer(upstream.url, str(dest))
+    first = sync.run("main")
+    time.sleep(1.1)
+    new = upstream.commit({"added.txt": "hello\n"})
+    result = sync.run("main", diff=True)
+    assert (result.changed, result.plan.action, result.plan.before, result.plan.after) == (True, "update", first.plan.after, new)
+    assert (dest / "added.txt").read_text() == "hello\n"
+    assert _git(dest, "rev-parse", "origin/main") == new
+    assert result.status.last_synced_at > first.status.last_synced_at
+    assert "A\tadded.txt" in result.diff["prepared"]
+    assert result.diff["before"].startswith(f"revision: {first.plan.after}")
+
+
+def test_check_mode_diff_says_files_are_unknown_until_fetched(upstream, tmp_path):
+    dest = tmp_path / "app"
+    sync = GitOpsSynchronizer(upstream.url, str(dest))
+    sync.run("main")
+    upstream.commit()
+    diff = sync.run("main", check_mode=True, diff=True).diff
+    assert "not known yet" in diff["prepared"]
+
+
+def test_annotated_tag_detaches_head_at_the_tagged_commit(upstream, tmp_path):
+    tagged = upstream.tag("v1.0")
+    upstream.commit()
+    dest = tmp_path / "app"
+    result = GitOpsSynchronizer(upstream.url, str(dest)).run("v1.0")
+    assert (result.plan.target.kind, result.plan.after) == ("tag", tagged)
+    assert _git(dest, "rev-parse", "HEAD") == tagged
+    assert _git(dest, "rev-parse", "--abbrev-ref", "HEAD") == "HEAD"  # detached
+
+
+def test_switching_from_a_branch_to_a_tag_and_back(upstream, tmp_path):
+    tagged = upstream.tag("v1.0")
+    tip = upstream.commit()
+    dest = tmp_path / "app"
+    sync = GitOpsSynchronizer(upstream.url, str(dest))
+    sync.run("main")
+    assert sync.run("v1.0").plan.after == tagged
+    assert _git(dest, "rev-parse", "main") == tip  # the local branch is not moved to the tag
+    assert sync.run("v1.0").changed is False
+    back = sync.run("main")
+    assert back.changed and _git(dest, "symbolic-ref", "HEAD") == "refs/heads/main"
+
+
+@pytest.mark.parametrize("scheme", ["file", "git"])
+def test_a_commit_that_is_no_branch_tip_is_fetched_by_its_sha(upstream, served, tmp_path, scheme):
+    old = upstream.commit()
+    upstream.commit()
+    url = upstream.url if scheme == "file" else served("git")
+    dest = tmp_path / "app"
+    sync = GitOpsSynchronizer(url, str(dest))
+    assert sync.run(old).plan.target.kind == "commit"
+    assert _git(dest, "rev-parse", "HEAD") == old
+    assert sync.run(old).changed is False
+
+
+def test_version_head_follows_the_remote_default_branch(upstream, tmp_path):
+    upstream.git("branch", "-m", "main", "trunk")
+    dest = tmp_path / "app"
+    result = GitOpsSynchronizer(upstream.url, str(dest)).run("HEAD")
+    assert result.plan.target.branch == "trunk"
+    assert _git(dest, "symbolic-ref", "HEAD") == "refs/heads/trunk"
+
+
+def test_backup_keeps_every_local_change_in_a_ref(upstream, tmp_path):
+    dest = tmp_path / "app"
+    sync = GitOpsSynchronizer(upstream.url, str(dest))
+    sync.run("main")
+    (dest / "file0.txt").write_text("hand edit\n")
+    (dest / "notes").mkdir()
+    (dest / "notes" / "todo.txt").write_text("untracked work\n")
+    (dest / "file1.txt").unlink()
+    index_before = (dest / ".git" / "index").read_bytes()
+    result = sync.run("main")
+    assert result.changed and result.backup_ref.startswith("refs/gitops/backups/")
+    assert _git(dest, "status", "--porcelain") == ""
+    assert _git(dest, "show", f"{result.backup_ref}:file0.txt") == "hand edit"
+    assert _git(dest, "show", f"{result.backup_ref}:notes/todo.txt") == "untracked work"
+    assert "file1.txt" not in _git(dest, "ls-tree", "--name-only", result.backup_ref)
+    assert _git(dest, "rev-parse", f"{result.backup_ref}^") == upstream.head()
+    assert index_before  # the index was there; the backup was built beside it, not in it
+
+
+def test_discard_drops_local_changes_without_a_backup(upstream, tmp_path):
+    dest = tmp_path / "app"
+    sync = GitOpsSynchronizer(upstream.url, str(dest), local_changes="discard")
+    sync.run("main")
+    (dest / "file0.txt").write_text("hand edit\n")
+    (dest / "stray.txt").write_text("x\n")
+    result = sync.run("main")
+    assert result.changed and result.backup_ref is None
+    assert (dest / "file0.txt").read_text() == "content 0\n" and not (dest / "stray.txt").exists()
+    assert _git(dest, "for-each-ref", "refs/gitops/") == ""
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_fail_lists_the_files_and_changes_nothing(upstream, tmp_path, check_mode):
+    dest = tmp_path / "app"
+    GitOpsSynchronizer(upstream.url, str(dest)).run("main")
+    upstream.commit()
+    (dest / "file0.txt").write_text("hand edit\n")
+    (dest / "stray.txt").write_text("x\n")
+    before = snapshot(dest)
+    with pytest.raises(LocalChangesError) as caught:
+        GitOpsSynchronizer(upstream.url, str(dest), local_changes="fail").run("main", check_mode=check_mode)
+    assert caught.value.modified == ["file0.txt"] and caught.value.untracked == ["stray.txt"]
+    assert "file0.txt" in str(caught.value) and "stray.txt" in str(caught.value)
+    assert snapshot(dest) == before
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_a_version_missing_on_the_remote_fails_and_creates_nothing(upstream, tmp_path, check_mode):
+    dest = tmp_path / "app"
+    with pytest.raises(RefNotFound, match="version: 'no-such-branch' does not exist"):
+        GitOpsSynchronizer(upstream.url, str(dest)).run("no-such-branch", check_mode=check_mode)
+    assert not dest.exists()
+
+
+def test_a_short_sha_gets_a_hint(upstream, tmp_path):
+    with pytest.raises(RefNotFound, match="full SHA"):
+        GitOpsSynchronizer(upstream.url, str(tmp_path / "app")).run(upstream.head()[:8])
+
+
+@pytest.mark.parametrize("option,kwargs,version", [
+    ("repo", {"repo_url": "--upload-pack=touch /tmp/pwned"}, "main"),
+    ("repo", {"repo_url": "-u/tmp/x"}, "main"),
+    ("dest", {"local_path": "-C/tmp"}, "main"),
+    ("remote", {"remote": "--mirror"}, "main"),
+    ("version", {}, "--orphan=x"),
+    ("version", {}, "main\nx"),
+    ("repo", {"repo_url": "ext::sh -c touch% /tmp/pwned"}, "main"),
+])
+def test_option_like_and_hostile_values_are_refused_before_git_runs(upstream, tmp_path, git_counter, option, kwargs, version):
+    args = {"repo_url": upstream.url, "local_path": str(tmp_path / "app")}
+    args.update({k: v for k, v in kwargs.items() if k in args})
+    extra = {k: v for k, v in kwargs.items() if k not in args}
+    with pytest.raises(InvalidOption) as caught:
+        GitOpsSynchronizer(args["repo_url"], args["local_path"], **extra).run(version)
+    assert caught.value.option == option
+    assert git_counter.commands() == []
+    assert not (tmp_path / "app").exists()
+
+
+def test_dest_that_is_not_a_checkout_is_never_touched(upstream, tmp_path):
+    dest = tmp_path / "app"
+    dest.mkdir()
+    (dest / "precious.txt").write_text("keep me\n")
+    before = snapshot(dest)
+    for check_mode in (True, False):
+        with pytest.raises(DestinationError, match="is not a git checkout; it was left untouched") as caught:
+            GitOpsSynchronizer(upstream.url, str(dest)).run("main", check_mode=check_mode)
+        assert caught.value.option == "dest"
+    assert snapshot(dest) == before
+
+
+def test_dest_that_is_a_checkout_of_another_remote_is_never_touched(upstream, make_upstream, tmp_path):
+    other = make_upstream("other")
+    dest = tmp_path / "app"
+    GitOpsSynchronizer(other.url, str(dest)).run("main")
+    before = snapshot(dest)
+    with pytest.raises(DestinationError, match="is a checkout of .*other.*, not of") as caught:
+        GitOpsSynchronizer(upstream.url, str(dest)).run("main")
+    assert caught.value.option == "repo"
+    assert snapshot(dest) == before
+
+
+def test_the_same_repository_under_another_spelling_is_accepted(upstream, tmp_path):
+    dest = tmp_path / "app"
+    GitOpsSynchronizer(upstream.url, str(dest)).run("main")
+    assert GitOpsSynchronizer(str(upstream.path) + "/", str(dest)).run("main").changed is False
+
+
+def test_an_empty_folder_and_a_symlink_to_one_are_cloned_into(upstream, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    GitOpsSynchronizer(upstream.url, str(empty)).run("main")
+    assert (empty / "file0.txt").exists()
+    real = tmp_path / "real"
+    real.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    GitOpsSynchronizer(upstream.url, str(link)).run("main")
+    assert link.is_symlink() and (real / "file0.txt").exists()
+
+
+def test_a_refused_connection_fails_at_once(tmp_path):
+    start = time.monotonic()
+    with pytest.raises(GitCommandError) as caught:
+        GitOpsSynchronizer("git://127.0.0.1:9/nothing.git", str(tmp_path / "app"), timeout=30).run("main")
+    assert time.monotonic() - start < 10
+    assert caught.value.rc == 128 and "ls-remote" in caught.value.cmd
+    assert not (tmp_path / "app").exists()
+
+
+def test_a_remote_that_hangs_fails_within_the_timeout(servers, tmp_path):
+    start = time.monotonic()
+    with pytest.raises(GitTimeout, match="timeout"):
+        GitOpsSynchronizer(f"{servers.blackhole_url}/hang.git", str(tmp_path / "app"), timeout=2).run("main")
+    assert time.monotonic() - start < 2 + 5
+    assert not (tmp_path / "app").exists()
+
+
+def test_credentials_in_an_https_url_never_reach_config_or_output(upstream, served, servers, tmp_path, monkeypatch):
+    monkeypatch.setenv("GIT_SSL_CAINFO", servers.ca_file)
+    url = served("https").replace("https://", "https://alice:s3cret-pw@")
+    dest = tmp_path / "app"
+    result = GitOpsSynchronizer(url, str(dest)).run("main", diff=True)
+    assert result.changed and _git(dest, "rev-parse", "HEAD") == upstream.head()
+    assert "s3cret-pw" not in (dest / ".git" / "config").read_text()
+    assert "s3cret-pw" not in json.dumps(result.to_dict())
+    upstream.commit()
+    served("https")  # publish the new commit
+    assert GitOpsSynchronizer(url, str(dest)).run("main").changed  # fetch authenticates through askpass too
+    with pytest.raises(GitCommandError) as caught:
+        GitOpsSynchronizer(url.replace("s3cret-pw", "wrong-pw"), str(tmp_path / "other")).run("main")
+    text = str(caught.value) + json.dumps(caught.value.details())
+    assert "wrong-pw" not in text and "********" in text
+
+
+def test_a_token_only_url_is_masked_in_errors(served, servers, tmp_path, monkeypatch):
+    monkeypatch.setenv("GIT_SSL_CAINFO", servers.ca_file)
+    url = served("https").replace("https://", "https://ghp_tokenvalue123@")
+    with pytest.raises(GitCommandError) as caught:
+        GitOpsSynchronizer(url, str(tmp_path / "app")).run("main")
+    assert "ghp_tokenvalue123" not in str(caught.value) + json.dumps(caught.value.details())
+
+
+def test_a_force_pushed_upstream_is_followed(upstream, tmp_path):
+    dest = tmp_path / "app"
+    sync = GitOpsSynchronizer(upstream.url, str(dest))
+    upstream.commit()
+    sync.run("main")
+    rewritten = upstream.rewrite()
+    result = sync.run("main")
+    assert result.changed and _git(dest, "rev-parse", "HEAD") == rewritten
+    assert (dest / "rewritten.txt").exists()
+
+
+def test_shallow_clone_and_update(upstream, tmp_path):
+    for _ in range(3):
+        upstream.commit()
+    dest = tmp_path / "app"
+    sync = GitOpsSynchronizer(upstream.url, str(dest), depth=1)
+    sync.run("main")
+    assert _git(dest, "rev-list", "--count", "HEAD") == "1"
+    new = upstream.commit()
+    assert sync.run("main").plan.after == new == _git(dest, "rev-parse", "HEAD")
+
+
+def test_a_checkout_on_another_branch_is_switched_back(upstream, tmp_path):
+    dest = tmp_path / "app"
+    sync = GitOpsSynchronizer(upstream.url, str(dest))
+    sync.run("main")
+    _git(dest, "checkout", "--quiet", "-b", "hotfix")
+    check = sync.run("main", check_mode=True)
+    assert check.changed and any("on branch 'hotfix'" in f for f in check.plan.findings)
+    assert sync.run("main").changed
+    assert _git(dest, "symbolic-ref", "HEAD") == "refs/heads/main"
+
+
+def test_spec_interface_sync_and_get_version(upstream, tmp_path, caplog):
+    dest = tmp_path / "app"
+    sync = GitOpsSynchronizer(upstream.url, str(dest))
+    assert sync.get_version() is None and "cannot read the version" in caplog.text
+    assert sync.sync() is True
+    assert sync.get_version() == upstream.head()
+    assert sync.sync("missing-branch") is False
+    assert "missing-branch" in caplog.text
