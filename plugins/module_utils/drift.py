@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import typing as t
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState, git_dir, read_checkout_state
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError, InvalidOption
@@ -52,6 +52,7 @@ class DriftResult:
     status: SyncStatus
     sync: SyncResult | None = None
     diff: dict[str, str] | None = None
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def drifted(self) -> bool:
@@ -175,6 +176,8 @@ class GitOpsSynchronizer:
         if found.state in (SyncState.UNKNOWN, SyncState.ERROR):
             raise GitOpsError(f"cannot tell whether {self.repo_path} drifted: {self.last_error}")
         result = DriftResult(found, found)
+        if found.desired_revision is None and self.last_error:
+            result.warnings.append(f"{self.repo_path}: drift found, but the desired revision is unknown: {self.last_error}")
         if found.state is not SyncState.DRIFTED or not (reconcile or diff):
             return result
         if found.desired_revision is None:

@@ -180,10 +180,13 @@ def main() -> None:
     try:
         drift = GitOpsSynchronizer(params["path"], params["branch"], compare_to=params["compare_to"], remote=params["remote"],
                                    repo_url=params["repo"], timeout=params["timeout"])
-        result = drift.run(reconcile=params["reconcile"], check_mode=module.check_mode, diff=module._diff,
-                           local_changes=params["local_changes"]).to_dict()
+        outcome = drift.run(reconcile=params["reconcile"], check_mode=module.check_mode, diff=module._diff,
+                            local_changes=params["local_changes"])
     except GitOpsError as error:
         module.fail_json(msg=str(error), **error.details())
+    for warning in outcome.warnings:
+        module.warn(warning)
+    result = outcome.to_dict()
     module.exit_json(ansible_facts=facts({drift.repo_path: result["status"]}), **result)
 
 

@@ -216,6 +216,7 @@ def main() -> None:
     parser.add_argument("--root", required=True, help="folder whose repositories are served")
     parser.add_argument("--state", required=True, help="JSON file to write the servers' URLs to")
     parser.add_argument("--auth", help="USER:PASSWORD required by the HTTPS server")
+    parser.add_argument("--lifetime", type=float, default=3600, help="stop after this many seconds whatever happens")
     args = parser.parse_args()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -225,7 +226,7 @@ def main() -> None:
         with open(temp, "w", encoding="utf-8") as handle:
             json.dump(servers.describe(), handle)
         os.replace(temp, args.state)
-        stop.wait()
+        stop.wait(args.lifetime)  # a test run that dies without stopping us must not leave servers behind
     os.unlink(args.state)
     sys.exit(0)
 
