@@ -172,7 +172,7 @@ class GitServers:
         self._daemon = subprocess.Popen(
             ["git", "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", f"--port={port}",
              f"--base-path={self.root}", self.root],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )
         wait_for_port(port)
         self.git_url = f"git://127.0.0.1:{port}"
@@ -195,7 +195,7 @@ class GitServers:
                 "ca_file": self.ca_file, "root": self.root, "pid": str(os.getpid())}
 
     def close(self) -> None:
-        self._daemon.terminate()
+        os.killpg(self._daemon.pid, signal.SIGTERM)  # git daemon forks git-daemon: stop the whole group
         self._daemon.wait(10)
         self._http.shutdown()
         self._http.server_close()
