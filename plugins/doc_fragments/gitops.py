@@ -51,7 +51,7 @@ attributes:
   check_mode:
     support: full
     description:
-      - Read-only, the checkout's C(.git) included; RV(changed) predicts the real run exactly.
+      - Read-only, the checkout's C(.git) included; C(changed) predicts the real run exactly.
   diff_mode:
     support: full
     description:
@@ -59,9 +59,13 @@ attributes:
         and the files that change between the two revisions when both are known locally.
   action_group:
     support: full
+    description:
+      - Use C(group/fleetops.gitops.gitops) in C(module_defaults) to set defaults for both modules.
     membership:
       - fleetops.gitops.gitops
   platform:
     support: full
+    description:
+      - Runs on POSIX hosts with git installed.
     platforms: posix
 """

@@ -29,7 +29,7 @@ import typing as t
 from dataclasses import dataclass, field
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._backup import backup_local_changes
-from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState, LocalChanges, git_dir, read_checkout_state
+from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState, git_dir, read_checkout_state
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import (
     DestinationError, GitOpsError, InvalidOption, LocalChangesError, RefNotFound,
 )

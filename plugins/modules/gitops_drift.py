@@ -14,7 +14,7 @@ description:
     every difference as one readable line in RV(drift_details) - the revision (with how many commits
     behind or ahead when it can be known), a wrong branch or detached HEAD, modified and untracked files,
     a different remote URL, a missing path or one that is not a checkout.
-  - RV(changed) is true when drift is found, so C(ansible-playbook --check) lists every drifted checkout
+  - C(changed) is true when drift is found, so C(ansible-playbook --check) lists every drifted checkout
     as changed while touching nothing.
   - With O(reconcile=true) (outside check mode), brings the checkout to the desired revision through
     M(fleetops.gitops.gitops_sync)'s synchronizer, under the same O(local_changes) policy, and records
@@ -22,7 +22,7 @@ description:
   - Fails when drift cannot be judged, for example when the remote cannot be reached; an audit never
     reports a checkout it could not read as in sync.
 author:
-  - fleetops.gitops developers
+  - fleetops.gitops developers (@fleetops)
 extends_documentation_fragment:
   - fleetops.gitops.gitops
   - fleetops.gitops.gitops.attributes

@@ -17,7 +17,7 @@ description:
   - Returns the checkout's sync status, and sets it as the fact C(gitops_status), keyed by O(dest).
   - O(dest) is never deleted or overwritten when it is not a checkout of O(repo).
 author:
-  - fleetops.gitops developers
+  - fleetops.gitops developers (@fleetops)
 extends_documentation_fragment:
   - fleetops.gitops.gitops
   - fleetops.gitops.gitops.attributes

@@ -365,8 +365,8 @@ def test_a_force_pushed_upstream_is_followed(upstream, tmp_path):
 
 
 def test_shallow_clone_and_update(upstream, tmp_path):
-    for _ in range(3):
-        upstream.commit()
+    for number in range(3):
+        upstream.commit({f"history-{number}.txt": "x\n"})
     dest = tmp_path / "app"
     sync = GitOpsSynchronizer(upstream.url, str(dest), depth=1)
     sync.run("main")

@@ -27,7 +27,7 @@ options:
   name:
     description: Tag name.
     type: str
-author: fleetops.gitops developers
+author: fleetops.gitops developers (@fleetops)
 """
 
 import hashlib
