@@ -93,7 +93,6 @@ class GitRunner:
         if credentials is not None:
             self.secrets += tuple(s for s in (credentials.password,) if s)
         self.transports = tuple(transports)
-        self.history: list[tuple[str, ...]] = []
         self._tempdir: str | None = None
 
     def __enter__(self) -> GitRunner:
@@ -133,7 +132,6 @@ class GitRunner:
         argv += list(args)
         budget = self.deadline.remaining() if timeout is None else min(timeout, self.deadline.remaining())
         shown = tuple(self.redact(a) for a in ["git", *args])
-        self.history.append(shown)
         if budget <= 0:
             raise GitTimeout(shown, None, f"not started: the {self.deadline.seconds:g}s timeout was already used up", summary)
         proc = subprocess.Popen(  # noqa: S603 - argv list, no shell

@@ -26,7 +26,7 @@ import os
 import secrets
 import shutil
 import typing as t
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._backup import backup_local_changes
 from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState, git_dir, read_checkout_state
@@ -80,7 +80,6 @@ class SyncResult:
     status: SyncStatus
     backup_ref: str | None = None
     diff: dict[str, str] | None = None
-    files_changed: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
