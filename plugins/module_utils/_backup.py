@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
 from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import utc_now
@@ -25,11 +24,12 @@ _IDENTITY = {
 
 def backup_local_changes(git: GitRunner, path: str, git_dir: str, head: str | None, replaced_by: str) -> str:
     """Snapshot tracked changes and untracked (not ignored) files; return the new ref's name."""
-    workdir = tempfile.mkdtemp(prefix="fleetops-gitops-backup-")
+    workdir = git.private_dir()
     try:
         index = os.path.join(workdir, "index")
         if os.path.exists(os.path.join(git_dir, "index")):
             shutil.copyfile(os.path.join(git_dir, "index"), index)  # reuse the stat cache: no full rehash
+            git.give(index)
         env = dict(_IDENTITY, GIT_INDEX_FILE=index)
         git.run(["-C", path, "add", "--all", "--", "."], env=env, summary="cannot snapshot local changes")
         tree = git.run(["-C", path, "write-tree"], env=env).stdout.strip()

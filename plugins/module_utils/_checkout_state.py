@@ -6,9 +6,10 @@
 from __future__ import annotations
 
 import os
+import pwd
 from dataclasses import dataclass, field
 
-from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitCommandError
+from ansible_collections.fleetops.gitops.plugins.module_utils._errors import DestinationError, GitCommandError
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
 
 
@@ -84,9 +85,27 @@ def read_checkout_state(git: GitRunner, path: str, remote: str) -> CheckoutState
     except GitCommandError as error:
         if "not a git repository" in error.stderr:
             return CheckoutState(path, exists=True, problem=f"is not a git checkout ({error.stderr.strip()})")
+        if "dubious ownership" in error.stderr:
+            raise _foreign_owner(path) from None
         raise
     url = git.run(["-C", path, "config", "--get", "--", f"remote.{remote}.url"], ok=(0, 1)).stdout.strip()
     return _parse_status(path, status, url or None)
+
+
+def _foreign_owner(path: str) -> DestinationError:
+    """git refuses a repository that another user owns; say whose it is and what to set."""
+    owner = _user_name(os.stat(path).st_uid)
+    return DestinationError(
+        "owner", f"{path} belongs to {owner} while git runs as {_user_name(os.geteuid())}, and git refuses to work in "
+                 f"another user's checkout: set owner: {owner} so that git runs as the checkout's owner",
+    )
+
+
+def _user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
 
 
 # porcelain v2: ordinary, renamed and unmerged entries carry 8, 9 and 10 fields before the path

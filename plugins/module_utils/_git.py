@@ -21,6 +21,7 @@ import typing as t
 from dataclasses import dataclass
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitCommandError, GitNotFound, GitTimeout
+from ansible_collections.fleetops.gitops.plugins.module_utils._identity import RunAs
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import TRANSPORTS, Credentials, RepoUrl, redact_text
 
 DEFAULT_TIMEOUT = 300.0
@@ -86,8 +87,10 @@ class GitRunner:
         credentials: Credentials | None = None,
         secrets: t.Iterable[str] = (),
         transports: t.Sequence[str] = TRANSPORTS,
+        run_as: RunAs | None = None,
     ) -> None:
         self.deadline = Deadline(timeout)
+        self.run_as = run_as
         self.credentials = credentials
         self.secrets = tuple(s for s in secrets if s)
         if credentials is not None:
@@ -137,6 +140,7 @@ class GitRunner:
         proc = subprocess.Popen(  # noqa: S603 - argv list, no shell
             argv, cwd=cwd, env=self._environment(env), stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+            **(self.run_as.popen_options() if self.run_as else {}),
         )
         try:
             out, err = proc.communicate(timeout=budget)
@@ -162,6 +166,8 @@ class GitRunner:
             GIT_SSH_COMMAND="ssh -o BatchMode=yes",
             GIT_ASKPASS=self._askpass(),
         )
+        if self.run_as is not None:
+            env.update(self.run_as.environment())
         if self.credentials is not None:
             env["FLEETOPS_GITOPS_USERNAME"] = self.credentials.username or ""
             env["FLEETOPS_GITOPS_PASSWORD"] = self.credentials.password or ""
@@ -174,19 +180,31 @@ class GitRunner:
         if self.credentials is None:
             return shutil.which("false") or "/bin/false"
         if self._tempdir is None:
-            self._tempdir = tempfile.mkdtemp(prefix="fleetops-gitops-")
+            self._tempdir = self.private_dir()
             path = os.path.join(self._tempdir, "askpass")
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o700)
             with os.fdopen(fd, "w") as handle:
                 handle.write(_ASKPASS)
+            self.give(path)
         return os.path.join(self._tempdir, "askpass")
 
+    def private_dir(self) -> str:
+        """A new 0700 temporary folder that git (as ``run_as``, if set) can use; the caller removes it."""
+        path = tempfile.mkdtemp(prefix="fleetops-gitops-")
+        self.give(path)
+        return path
 
-def runner_for(url: RepoUrl | None, timeout: float) -> GitRunner:
+    def give(self, path: str) -> None:
+        """Hand something we created over to the user git runs as."""
+        if self.run_as is not None:
+            self.run_as.give(path)
+
+
+def runner_for(url: RepoUrl | None, timeout: float, run_as: RunAs | None = None) -> GitRunner:
     """A runner that can authenticate to ``url`` and masks its secrets."""
     if url is None:
-        return GitRunner(timeout=timeout)
-    return GitRunner(timeout=timeout, credentials=url.credentials, secrets=url.secrets)
+        return GitRunner(timeout=timeout, run_as=run_as)
+    return GitRunner(timeout=timeout, credentials=url.credentials, secrets=url.secrets, run_as=run_as)
 
 
 def _text(data: bytes) -> str:

@@ -52,7 +52,7 @@ def last_synced_at(git_dir: str | None) -> datetime | None:
 
 
 def record_sync(git_dir: str, revision: str, *, repo: str | None = None, version: str | None = None,
-                when: datetime | None = None) -> datetime:
+                when: datetime | None = None, chown: t.Callable[[str], None] | None = None) -> datetime:
     """Write the record atomically (temp file, fsync, rename, fsync of the folder).
 
     A crash at any point leaves either the old record or the new one, never half of one.
@@ -67,6 +67,8 @@ def record_sync(git_dir: str, revision: str, *, repo: str | None = None, version
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp, 0o644)
+        if chown is not None:
+            chown(temp)  # the record belongs to the checkout's owner, like the rest of .git
         os.replace(temp, os.path.join(git_dir, STATE_FILE))
     except BaseException:
         _unlink_quietly(temp)

@@ -25,6 +25,7 @@ import logging
 import os
 import secrets
 import shutil
+import stat
 import typing as t
 from dataclasses import dataclass
 
@@ -35,8 +36,9 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._errors import (
 )
 from ansible_collections.fleetops.gitops.plugins.module_utils._findings import find_drift, short
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import DEFAULT_TIMEOUT, GitRunner, runner_for
+from ansible_collections.fleetops.gitops.plugins.module_utils._identity import resolve_run_as
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import (
-    BRANCH, COMMIT, Target, resolve, validate_ref_name, validate_remote_name,
+    BRANCH, COMMIT, TAG, Target, is_commit_sha, resolve, validate_ref_name, validate_remote_name,
 )
 from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import last_synced_at, read_state, record_sync
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import parse_repo_url, redact_text, reject_control_characters, reject_option_like
@@ -114,6 +116,9 @@ class GitOpsSynchronizer:
         depth: int | None = None,
         local_changes: str = "backup",
         timeout: float = DEFAULT_TIMEOUT,
+        owner: str | None = None,
+        group: str | None = None,
+        mode: int | None = None,
     ) -> None:
         self.url = parse_repo_url(repo_url, "repo")
         reject_control_characters("dest", local_path)
@@ -127,11 +132,15 @@ class GitOpsSynchronizer:
             raise InvalidOption("local_changes", f"must be one of {', '.join(LOCAL_CHANGES)}, not '{local_changes}'")
         if timeout <= 0:
             raise InvalidOption("timeout", f"must be a positive number of seconds, not {timeout}")
+        if mode is not None and not 0 <= mode <= 0o7777:
+            raise InvalidOption("mode", f"must be a permission mode such as 0750, not {mode}")
         self.dest = os.path.abspath(os.path.expanduser(local_path))
         self.remote = remote
         self.depth = depth
         self.local_changes = local_changes
         self.timeout = timeout
+        self.mode = mode
+        self.run_as = resolve_run_as(owner, group)
 
     # -- the spec's interface -------------------------------------------------
 
@@ -156,15 +165,21 @@ class GitOpsSynchronizer:
 
     # -- the richer interface the modules use --------------------------------
 
-    def plan(self, version: str = "main", *, pin: Target | None = None) -> SyncPlan:
+    def plan(self, version: str = "main", *, revision: str | None = None) -> SyncPlan:
         """Decide, read-only, what ``run(version)`` would do."""
         with self._runner() as git:
-            return self._plan(git, version, pin)
+            return self._plan(git, version, revision)
 
-    def run(self, version: str = "main", *, check_mode: bool = False, diff: bool = False, pin: Target | None = None) -> SyncResult:
-        """Plan, then (unless ``check_mode``) apply; ``pin`` skips resolving ``version`` on the remote."""
+    def run(self, version: str = "main", *, revision: str | None = None, check_mode: bool = False,
+            diff: bool = False) -> SyncResult:
+        """Plan, then (unless ``check_mode``) apply.
+
+        ``revision`` pins the commit ``version`` must be at: HEAD stays on a
+        branch ``version`` but at exactly this commit. With ``version`` given
+        as ``refs/heads/NAME`` or ``refs/tags/NAME`` the remote is not asked at all.
+        """
         with self._runner() as git:
-            plan = self._plan(git, version, pin)
+            plan = self._plan(git, version, revision)
             if check_mode:
                 status = SyncStatus(SyncState.DRIFTED if plan.changed else SyncState.IN_SYNC, plan.after, plan.before,
                                     last_synced_at(plan.state.git_dir), list(plan.findings))
@@ -179,18 +194,28 @@ class GitOpsSynchronizer:
     # -- internals -------------------------------------------------------------
 
     def _runner(self) -> GitRunner:
-        return runner_for(self.url, self.timeout)
+        return runner_for(self.url, self.timeout, self.run_as)
 
-    def _resolve(self, git: GitRunner, version: str, pin: Target | None) -> Target:
-        if pin is not None:
-            return pin
+    def _resolve(self, git: GitRunner, version: str, revision: str | None) -> Target:
         validate_ref_name("version", version)
-        return resolve(git, self.url.clean, version, shown_url=self.url.display)
+        if revision is None:
+            return resolve(git, self.url.clean, version, shown_url=self.url.display)
+        if not is_commit_sha(revision):
+            raise InvalidOption("revision", f"must be a full commit SHA, not '{revision}'")
+        if is_commit_sha(version):
+            if version != revision:
+                raise InvalidOption("revision", f"{revision} contradicts version {version}")
+            return Target(COMMIT, None, revision)
+        for prefix, kind in (("refs/heads/", BRANCH), ("refs/tags/", TAG)):
+            if version.startswith(prefix):
+                return Target(kind, version[len(prefix):], revision)
+        found = resolve(git, self.url.clean, version, shown_url=self.url.display)
+        return Target(found.kind, found.name, revision)
 
-    def _plan(self, git: GitRunner, version: str, pin: Target | None) -> SyncPlan:
+    def _plan(self, git: GitRunner, version: str, revision: str | None) -> SyncPlan:
         state = read_checkout_state(git, self.dest, self.remote)
         if not state.exists or state.empty:
-            target = self._resolve(git, version, pin)
+            target = self._resolve(git, version, revision)
             return SyncPlan(state, target, CLONE, tuple(find_drift(git, state, desired=target.sha, branch=target.branch, remote=self.remote)))
         if not state.is_checkout:
             raise DestinationError("dest", f"{self.dest} {state.problem}; it was left untouched. "
@@ -200,9 +225,10 @@ class GitOpsSynchronizer:
         if not self.url.same_repository(state.remote_url):
             raise DestinationError("repo", f"{self.dest} is a checkout of {redact_text(state.remote_url, self.url.secrets)}, "
                                            f"not of {self.url.display}; it was left untouched")
-        target = self._resolve(git, version, pin)
+        target = self._resolve(git, version, revision)
         findings = find_drift(git, state, desired=target.sha, branch=target.branch, remote=self.remote,
                               last_revision=read_state(state.git_dir).get("revision"))
+        findings += self._mode_findings()
         if state.changes and self.local_changes == "fail":
             raise LocalChangesError(self.dest, state.changes.modified, state.changes.untracked)
         return SyncPlan(state, target, UPDATE if findings else NONE, tuple(findings))
@@ -222,15 +248,27 @@ class GitOpsSynchronizer:
         self._switch(git, self.dest, target, state.upstream)
         if state.changes.untracked:
             git.run(["-C", self.dest, "clean", "-d", "--force", "--quiet", "--"], summary="cannot remove untracked files")
-        record_sync(state.git_dir or "", target.sha, repo=self.url.display, version=version)
+        self._apply_mode(self.dest)
+        record_sync(state.git_dir or "", target.sha, repo=self.url.display, version=version, chown=git.give)
         return backup_ref
+
+    def _mode_findings(self) -> list[str]:
+        current = stat.S_IMODE(os.stat(self.dest).st_mode)
+        if self.mode is None or current == self.mode:
+            return []
+        return [f"mode of {self.dest} is {current:04o}, expected {self.mode:04o}"]
+
+    def _apply_mode(self, path: str) -> None:
+        if self.mode is not None and stat.S_IMODE(os.stat(path).st_mode) != self.mode:
+            os.chmod(path, self.mode)
 
     def _clone(self, git: GitRunner, target: Target, version: str) -> None:
         """Clone next to ``dest`` and rename into place, so an interrupted clone never looks like a checkout."""
         final = os.path.realpath(self.dest)  # a symlink at dest stays a symlink; its target gets the clone
-        os.makedirs(os.path.dirname(final), exist_ok=True)
+        _make_parents(os.path.dirname(final), git.give)
         in_place = os.path.isdir(final) and os.path.ismount(final)
         work = final if in_place else _sibling_dir(final)
+        git.give(work)
         try:
             args = ["clone", "--quiet", "--no-checkout", "--origin", self.remote]
             if self.depth:
@@ -240,7 +278,8 @@ class GitOpsSynchronizer:
             git.run([*args, "--", self.url.clean, work], summary=f"cannot clone {self.url.display}")
             self._fetch(git, work, target, only_if_missing=True)
             self._switch(git, work, target, f"{self.remote}/{target.name}")
-            record_sync(os.path.join(work, ".git"), target.sha, repo=self.url.display, version=version)
+            self._apply_mode(work)
+            record_sync(os.path.join(work, ".git"), target.sha, repo=self.url.display, version=version, chown=git.give)
             if not in_place:
                 os.rename(work, final)
         except BaseException:
@@ -249,16 +288,22 @@ class GitOpsSynchronizer:
             raise
 
     def _fetch(self, git: GitRunner, path: str, target: Target, *, only_if_missing: bool = False) -> None:
-        """Fetch the target's ref (a commit by its SHA); then make sure the commit is here."""
-        if only_if_missing or target.kind == COMMIT:
-            if _has_commit(git, path, target.sha):
-                return
+        """Fetch the target's ref, then make sure its commit is here (a pinned one may need fetching by SHA)."""
+        if (only_if_missing or target.kind == COMMIT) and _has_commit(git, path, target.sha):
+            return
         args = ["-C", path, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head"]
         if self.depth:
             args += ["--depth", str(self.depth)]
-        git.run([*args, "--", self.remote, target.refspec(self.remote)], summary=f"cannot fetch {target.describe()} from {self.url.display}")
-        if target.kind == COMMIT and not _has_commit(git, path, target.sha):
-            raise RefNotFound("version", target.sha, self.url.display)
+        summary = f"cannot fetch {target.describe()} from {self.url.display}"
+        git.run([*args, "--", self.remote, target.refspec(self.remote)], summary=summary)
+        if _has_commit(git, path, target.sha):
+            return
+        if target.kind != COMMIT:
+            git.run([*args, "--", self.remote, target.sha], ok=(0, 1, 128), summary=summary)
+        if not _has_commit(git, path, target.sha):
+            option = "version" if target.kind == COMMIT else "revision"
+            raise RefNotFound(option, target.sha, self.url.display,
+                              "" if target.kind == COMMIT else f"the commit {target.describe()} was resolved to")
 
     def _switch(self, git: GitRunner, path: str, target: Target, upstream: str | None) -> None:
         """Point HEAD at the target (on its branch, or detached) and force the working tree to match."""
@@ -293,6 +338,20 @@ class GitOpsSynchronizer:
                 result["prepared"] = (f"files changed from {short(state.head)} to {short(target.sha)}: not known yet, "
                                       "the new commit has not been fetched (check mode never fetches)\n")
         return result
+
+
+def _make_parents(path: str, give: t.Callable[[str], None]) -> None:
+    """Create the missing folders of ``path``, each handed to the user git runs as."""
+    missing = []
+    while not os.path.isdir(path):
+        missing.append(path)
+        path = os.path.dirname(path)
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            continue  # made meanwhile by a parallel clone
+        give(folder)
 
 
 def _has_commit(git: GitRunner, path: str, sha: str) -> bool:

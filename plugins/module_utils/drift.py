@@ -29,7 +29,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state im
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError, InvalidOption
 from ansible_collections.fleetops.gitops.plugins.module_utils._findings import find_drift
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner, runner_for
-from ansible_collections.fleetops.gitops.plugins.module_utils._refs import BRANCH, Target, resolve, validate_ref_name, validate_remote_name
+from ansible_collections.fleetops.gitops.plugins.module_utils._refs import BRANCH, resolve, validate_ref_name, validate_remote_name
 from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import last_synced_at, read_state, record_sync, utc_now
 from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncState, SyncStatus
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import RepoUrl, parse_repo_url
@@ -185,14 +185,14 @@ class GitOpsSynchronizer:
                 raise GitOpsError(f"cannot reconcile {self.repo_path}: the desired revision is unknown ({self.last_error})")
             return result
         checkout = self._checkout_synchronizer(local_changes)
-        pin = Target(BRANCH, self.target_branch, found.desired_revision)
+        ref = f"refs/heads/{self.target_branch}"
         if check_mode or not reconcile:
             # planning the sync read-only also fails where the real run would (local_changes=fail)
-            result.diff = checkout.run(self.target_branch, check_mode=True, diff=diff, pin=pin).diff
+            result.diff = checkout.run(ref, revision=found.desired_revision, check_mode=True, diff=diff).diff
             return result
 
         def deploy(desired: str) -> str:
-            result.sync = checkout.run(self.target_branch, diff=diff, pin=pin)
+            result.sync = checkout.run(ref, revision=desired, diff=diff)
             return result.sync.plan.after
 
         result.status = self.reconcile(deploy)

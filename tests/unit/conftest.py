@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import typing as t
 from pathlib import Path
 
@@ -44,6 +45,17 @@ def served(servers: t.Any, upstream: Upstream) -> t.Callable[[str], str]:
         return f"{servers.git_url}/{name}" if scheme == "git" else f"{servers.https_url}/{name}"
 
     return url
+
+
+@pytest.fixture(scope="session")
+def other_user() -> str:
+    """A user other than root to own checkouts; made on the spot (as CI runs as root), else the test skips."""
+    name = "fleetops-gitops-test"
+    if os.geteuid() != 0:
+        pytest.skip("running git as another user needs root")
+    if subprocess.run(["id", name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode != 0:
+        subprocess.run(["useradd", "--create-home", "--shell", "/bin/sh", name], check=True)
+    return name
 
 
 @pytest.fixture

@@ -6,7 +6,12 @@
 from __future__ import annotations
 
 import json
+import os
+import pwd
+import shutil
+import tempfile
 import time
+import typing as t
 from pathlib import Path
 
 import pytest
@@ -394,3 +399,73 @@ def test_spec_interface_sync_and_get_version(upstream, tmp_path, caplog):
     assert sync.get_version() == upstream.head()
     assert sync.sync("missing-branch") is False
     assert "missing-branch" in caplog.text
+
+
+@pytest.fixture
+def open_tmp() -> t.Iterator[Path]:
+    """A temp folder other users can enter (pytest's own are 0700 under root's)."""
+    path = Path(tempfile.mkdtemp(prefix="fleetops-gitops-test-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path)
+
+
+def test_owner_runs_git_as_that_user_and_owns_everything(served, open_tmp, other_user):
+    user = pwd.getpwnam(other_user)
+    dest = open_tmp / "srv" / "team" / "app"
+    sync = GitOpsSynchronizer(served("git"), str(dest), owner=other_user)
+    assert sync.run("main").changed
+    owners = {os.lstat(os.path.join(root, name)).st_uid for root, dirs, files in os.walk(dest) for name in dirs + files}
+    assert owners == {user.pw_uid}
+    assert (dest.parent.stat().st_uid, (open_tmp / "srv").stat().st_uid) == (user.pw_uid, user.pw_uid)
+    (dest / "file0.txt").write_text("hand edit\n")
+    result = sync.run("main")
+    assert result.backup_ref
+    assert run_git("-c", f"safe.directory={dest}", "-C", str(dest), "status", "--porcelain") == ""
+    assert sync.run("main").changed is False
+    with pytest.raises(DestinationError, match=f"belongs to {other_user} .* set owner: {other_user}") as caught:
+        GitOpsSynchronizer(served("git"), str(dest)).run("main")
+    assert caught.value.option == "owner"
+
+
+def test_an_unknown_owner_is_refused(upstream, tmp_path):
+    with pytest.raises(InvalidOption, match="owner: there is no user 'no-such-user-here'"):
+        GitOpsSynchronizer(upstream.url, str(tmp_path / "app"), owner="no-such-user-here")
+
+
+def test_mode_is_part_of_the_desired_state(upstream, tmp_path):
+    dest = tmp_path / "app"
+    sync = GitOpsSynchronizer(upstream.url, str(dest), mode=0o750)
+    sync.run("main")
+    assert dest.stat().st_mode & 0o7777 == 0o750
+    dest.chmod(0o755)
+    check = sync.run("main", check_mode=True)
+    assert check.changed and check.plan.findings == (f"mode of {dest} is 0755, expected 0750",)
+    assert dest.stat().st_mode & 0o7777 == 0o755
+    assert sync.run("main").changed and dest.stat().st_mode & 0o7777 == 0o750
+    assert sync.run("main").changed is False
+
+
+def test_a_pinned_revision_keeps_head_on_the_branch_without_asking_the_remote(upstream, tmp_path, git_counter):
+    old = upstream.head()
+    upstream.commit()
+    dest = tmp_path / "app"
+    sync = GitOpsSynchronizer(upstream.url, str(dest))
+    result = sync.run("refs/heads/main", revision=old)
+    assert (result.plan.target.kind, result.plan.after) == ("branch", old)
+    assert _git(dest, "symbolic-ref", "HEAD") == "refs/heads/main" and _git(dest, "rev-parse", "HEAD") == old
+    git_counter.reset()
+    assert sync.run("refs/heads/main", revision=old, check_mode=True).changed is False
+    assert not any("ls-remote" in command for command in git_counter.commands())
+    assert sync.run("main", revision=upstream.head()).plan.after == upstream.head()  # a bare name asks for the kind
+
+
+def test_a_pinned_revision_the_remote_does_not_have_fails_clearly(upstream, tmp_path):
+    dest = tmp_path / "app"
+    sync = GitOpsSynchronizer(upstream.url, str(dest))
+    sync.run("main")
+    upstream.commit()
+    with pytest.raises(RefNotFound, match="^revision: '" + "b" * 40 + "' does not exist on .*resolved to"):
+        sync.run("refs/heads/main", revision="b" * 40)
+    with pytest.raises(InvalidOption, match="revision: must be a full commit SHA"):
+        sync.run("main", revision="abc")
