@@ -1,24 +1,108 @@
 # Copyright (c) fleetops.gitops contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Private: the argument spec both modules share; documented once in doc_fragments/gitops.py."""
+"""Private: the modules' argument specs and what one checkout means for each module.
+
+The single form and each item of ``checkouts`` take the same options, so one
+spec per module serves both; documentation lives in doc_fragments/gitops.py
+and in the modules.
+"""
 
 from __future__ import annotations
 
 import typing as t
 
+from ansible_collections.fleetops.gitops.plugins.module_utils._batch import DEFAULT_PARALLEL, ItemOutcome
+from ansible_collections.fleetops.gitops.plugins.module_utils._errors import InvalidOption
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import DEFAULT_TIMEOUT
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import LOCAL_CHANGES
+from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer as CheckoutSynchronizer
+from ansible_collections.fleetops.gitops.plugins.module_utils.drift import COMPARE_TO
+from ansible_collections.fleetops.gitops.plugins.module_utils.drift import GitOpsSynchronizer as DriftSynchronizer
+
+Spec = t.Dict[str, t.Dict[str, t.Any]]
+
+_SHARED: Spec = {
+    "repo": {"type": "str"},
+    "revision": {"type": "str"},
+    "remote": {"type": "str", "default": "origin"},
+    "local_changes": {"type": "str", "default": "backup", "choices": list(LOCAL_CHANGES)},
+    "timeout": {"type": "float", "default": DEFAULT_TIMEOUT},
+    "owner": {"type": "str"},
+    "group": {"type": "str"},
+}
+_SYNC: Spec = dict(
+    _SHARED,
+    dest={"type": "path", "aliases": ["path"]},
+    version={"type": "str", "default": "main", "aliases": ["branch"]},
+    depth={"type": "int"},
+    mode={"type": "raw"},
+)
+_DRIFT: Spec = dict(
+    _SHARED,
+    path={"type": "path", "aliases": ["dest"]},
+    branch={"type": "str", "default": "main", "aliases": ["version"]},
+    compare_to={"type": "str", "default": "remote", "choices": list(COMPARE_TO)},
+    reconcile={"type": "bool", "default": False},
+)
 
 
-def common_argument_spec() -> dict[str, dict[str, t.Any]]:
+def _module_spec(options: Spec, identity: tuple[str, ...]) -> dict[str, t.Any]:
+    """Top-level options (defaults for every checkout) plus ``checkouts``, whose items inherit them."""
+    items = {name: {k: v for k, v in option.items() if k != "default"} for name, option in options.items()}
+    for name in identity:
+        items[name]["required"] = True
     return {
-        "remote": {"type": "str", "default": "origin"},
-        "local_changes": {"type": "str", "default": "backup", "choices": list(LOCAL_CHANGES)},
-        "timeout": {"type": "float", "default": DEFAULT_TIMEOUT},
+        "argument_spec": dict(
+            options,
+            checkouts={"type": "list", "elements": "dict", "options": items},
+            parallel={"type": "int", "default": DEFAULT_PARALLEL},
+            allow_partial_failure={"type": "bool", "default": False},
+            resolve_on_controller={"type": "bool", "default": False},
+        ),
+        "required_one_of": [(identity[-1], "checkouts")],
+        "mutually_exclusive": [(name, "checkouts") for name in identity],
+        "supports_check_mode": True,
     }
 
 
-def facts(statuses: t.Mapping[str, t.Mapping[str, t.Any]]) -> dict[str, t.Any]:
-    """``ansible_facts`` keyed by checkout path, the same shape for every module."""
-    return {"gitops_status": dict(statuses)}
+def sync_module_spec() -> dict[str, t.Any]:
+    """AnsibleModule keyword arguments for gitops_sync."""
+    spec = _module_spec(_SYNC, ("repo", "dest"))
+    spec["required_together"] = [("repo", "dest")]
+    return spec
+
+
+def drift_module_spec() -> dict[str, t.Any]:
+    """AnsibleModule keyword arguments for gitops_drift."""
+    return _module_spec(_DRIFT, ("path",))
+
+
+def sync_one(spec: t.Mapping[str, t.Any], check_mode: bool, diff: bool) -> ItemOutcome:
+    """gitops_sync for one checkout."""
+    sync = CheckoutSynchronizer(
+        spec["repo"], spec["dest"], remote=spec["remote"], depth=spec.get("depth"), local_changes=spec["local_changes"],
+        timeout=spec["timeout"], owner=spec.get("owner"), group=spec.get("group"), mode=parse_mode(spec.get("mode")),
+    )
+    result = sync.run(spec["version"], revision=spec.get("revision"), check_mode=check_mode, diff=diff)
+    return ItemOutcome(sync.dest, result.to_dict())
+
+
+def drift_one(spec: t.Mapping[str, t.Any], check_mode: bool, diff: bool) -> ItemOutcome:
+    """gitops_drift for one checkout."""
+    drift = DriftSynchronizer(
+        spec["path"], spec["branch"], compare_to=spec["compare_to"], remote=spec["remote"], repo_url=spec.get("repo"),
+        timeout=spec["timeout"], revision=spec.get("revision"), owner=spec.get("owner"), group=spec.get("group"),
+    )
+    outcome = drift.run(reconcile=spec["reconcile"], check_mode=check_mode, diff=diff, local_changes=spec["local_changes"])
+    return ItemOutcome(drift.repo_path, outcome.to_dict(), outcome.warnings)
+
+
+def parse_mode(value: t.Any) -> int | None:
+    """A folder mode as Ansible users write it: '0750' or '750' (octal text), or an int already converted."""
+    if value is None or isinstance(value, int):
+        return value
+    text = str(value)
+    if not text.isdigit() or any(digit in "89" for digit in text) or len(text) > 5:
+        raise InvalidOption("mode", f"must be an octal mode such as '0750', not '{text}'")
+    return int(text, 8)

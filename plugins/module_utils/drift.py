@@ -29,7 +29,8 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state im
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError, InvalidOption
 from ansible_collections.fleetops.gitops.plugins.module_utils._findings import find_drift
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner, runner_for
-from ansible_collections.fleetops.gitops.plugins.module_utils._refs import BRANCH, resolve, validate_ref_name, validate_remote_name
+from ansible_collections.fleetops.gitops.plugins.module_utils._identity import resolve_run_as
+from ansible_collections.fleetops.gitops.plugins.module_utils._refs import BRANCH, is_commit_sha, resolve, validate_ref_name, validate_remote_name
 from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import last_synced_at, read_state, record_sync, utc_now
 from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncState, SyncStatus
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import RepoUrl, parse_repo_url
@@ -90,17 +91,25 @@ class GitOpsSynchronizer:
         remote: str = "origin",
         repo_url: str | None = None,
         timeout: float = HEAD_TIMEOUT,
+        revision: str | None = None,
+        owner: str | None = None,
+        group: str | None = None,
     ) -> None:
         validate_ref_name("branch", target_branch)
         validate_remote_name("remote", remote)
         if compare_to not in COMPARE_TO:
             raise InvalidOption("compare_to", f"must be one of {', '.join(COMPARE_TO)}, not '{compare_to}'")
+        if revision is not None and not is_commit_sha(revision):
+            raise InvalidOption("revision", f"must be a full commit SHA, not '{revision}'")
         self.repo_path = os.path.abspath(os.path.expanduser(repo_path))
         self.target_branch = target_branch
         self.compare_to = compare_to
         self.remote = remote
         self.repo_url: RepoUrl | None = parse_repo_url(repo_url) if repo_url else None
         self.timeout = timeout
+        self.revision = revision
+        self.owner, self.group = owner, group
+        self.run_as = resolve_run_as(owner, group)
         self.last_error: str | None = None
         self.checkout: CheckoutState | None = None
         self._status = SyncStatus(last_synced_at=last_synced_at(git_dir(repo_path)))
@@ -203,14 +212,20 @@ class GitOpsSynchronizer:
         url = self.repo_url or self._configured_url(self.checkout)
         if url is None:
             raise InvalidOption("repo", f"is required to reconcile {self.repo_path}: there is no checkout to read the remote URL from")
-        return CheckoutSynchronizer(url.raw, self.repo_path, remote=self.remote, local_changes=local_changes, timeout=max(self.timeout, 1.0))
+        return CheckoutSynchronizer(url.raw, self.repo_path, remote=self.remote, local_changes=local_changes,
+                                    timeout=self.timeout, owner=self.owner, group=self.group)
 
     def get_sync_status(self) -> SyncStatus:
         """The last known status, without asking git again."""
         return self._status
 
     def _get_head_revision(self, git: GitRunner | None = None, state: CheckoutState | None = None) -> str | None:
-        """The desired revision: head of the target branch; None (with a warning logged) on any failure."""
+        """The desired revision: head of the target branch; None (with a warning logged) on any failure.
+
+        A ``revision`` given to the constructor (resolved once, elsewhere) is the answer without asking git.
+        """
+        if self.revision is not None:
+            return self.revision
         if git is None:
             with self._runner() as own:
                 return self._get_head_revision(own, state)
@@ -244,7 +259,7 @@ class GitOpsSynchronizer:
             return None
 
     def _runner(self) -> GitRunner:
-        return runner_for(self.repo_url, self.timeout)
+        return runner_for(self.repo_url, self.timeout, self.run_as)
 
     def _fail(self, message: str) -> None:
         self.last_error = message

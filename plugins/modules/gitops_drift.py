@@ -30,18 +30,21 @@ options:
   path:
     description:
       - Path of the checkout on the managed host.
+      - Required unless O(checkouts) is given.
     type: path
-    required: true
+    aliases: [dest]
   branch:
     description:
       - The branch whose tip is the desired revision, and which HEAD should be on.
     type: str
     default: main
+    aliases: [version]
   compare_to:
     description:
       - Where the desired revision comes from.
       - V(remote) asks the remote (O(repo), else the checkout's O(remote)) with one read-only C(git ls-remote).
       - V(local) reads the local branch ref C(refs/heads/BRANCH), with no network at all.
+      - O(revision) (set by hand, or by O(resolve_on_controller)) overrides both.
     type: str
     choices: [remote, local]
     default: remote
@@ -49,12 +52,51 @@ options:
     description:
       - URL the checkout's O(remote) is expected to point at; a different URL is reported as drift.
       - Required to reconcile a missing checkout, which is then cloned from it.
-    type: str
   reconcile:
     description:
       - Bring a drifted checkout to the desired revision. Ignored in check mode.
     type: bool
     default: false
+  checkouts:
+    suboptions:
+      path:
+        description: See O(path).
+        type: path
+        required: true
+        aliases: [dest]
+      branch:
+        description: See O(branch).
+        type: str
+        aliases: [version]
+      compare_to:
+        description: See O(compare_to).
+        type: str
+        choices: [remote, local]
+      repo:
+        description: See O(repo).
+        type: str
+      revision:
+        description: See O(revision).
+        type: str
+      reconcile:
+        description: See O(reconcile).
+        type: bool
+      remote:
+        description: See O(remote).
+        type: str
+      local_changes:
+        description: See O(local_changes).
+        type: str
+        choices: [backup, discard, fail]
+      timeout:
+        description: See O(timeout).
+        type: float
+      owner:
+        description: See O(owner).
+        type: str
+      group:
+        description: See O(group).
+        type: str
 seealso:
   - module: fleetops.gitops.gitops_sync
 """
@@ -79,6 +121,17 @@ EXAMPLES = r"""
     reconcile: true
     local_changes: backup
 
+- name: Audit every checkout of a host in one call; fail the play on drift
+  fleetops.gitops.gitops_drift:
+    checkouts:
+      - path: /srv/app
+        repo: https://git.example.com/team/app.git
+      - path: /etc/myapp/conf.d
+        repo: https://git.example.com/ops/config.git
+        branch: production
+  register: drift
+  failed_when: drift.changed
+
 - name: Offline audit against the local branch ref
   fleetops.gitops.gitops_drift:
     path: /etc/myapp/conf.d
@@ -87,14 +140,21 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+results:
+  description:
+    - With O(checkouts), one result per checkout, in the order given, each with the keys the single form
+      returns, plus C(path); a checkout that failed has C(failed=true) and C(msg).
+  returned: when O(checkouts) is given
+  type: list
+  elements: dict
 drifted:
   description: Whether any drift was found (before reconciling).
-  returned: success
+  returned: success, in the single form
   type: bool
   sample: true
 drift_details:
   description: One line per difference found (before reconciling); empty when in sync.
-  returned: success
+  returned: success, in the single form
   type: list
   elements: str
   sample:
@@ -102,7 +162,7 @@ drift_details:
     - "tracked files modified: conf/app.ini"
 reconciled:
   description: Whether the checkout was brought to the desired revision by this run.
-  returned: success
+  returned: success, in the single form
   type: bool
   sample: false
 before:
@@ -119,7 +179,7 @@ backup_ref:
   type: str
 status:
   description: The checkout's sync status after the run.
-  returned: success
+  returned: success, in the single form
   type: dict
   contains:
     state:
@@ -150,44 +210,30 @@ ansible_facts:
   type: dict
   contains:
     gitops_status:
-      description: The RV(status) of the checkout, keyed by its path.
+      description: The RV(status) of every checkout of the call, keyed by its path.
       type: dict
       returned: success
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.fleetops.gitops.plugins.module_utils._argspec import common_argument_spec, facts
+from ansible_collections.fleetops.gitops.plugins.module_utils._argspec import drift_module_spec, drift_one
+from ansible_collections.fleetops.gitops.plugins.module_utils._batch import execute, secrets_in_params
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError
-from ansible_collections.fleetops.gitops.plugins.module_utils._url import secrets_in
-from ansible_collections.fleetops.gitops.plugins.module_utils.drift import GitOpsSynchronizer
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type="path", required=True),
-            branch=dict(type="str", default="main"),
-            compare_to=dict(type="str", default="remote", choices=["remote", "local"]),
-            repo=dict(type="str"),
-            reconcile=dict(type="bool", default=False),
-            **common_argument_spec(),
-        ),
-        supports_check_mode=True,
-    )
-    params = module.params
-    module.no_log_values.update(secrets_in(params["repo"] or ""))
+    module = AnsibleModule(**drift_module_spec())
+    module.no_log_values.update(secrets_in_params(module.params))
     try:
-        drift = GitOpsSynchronizer(params["path"], params["branch"], compare_to=params["compare_to"], remote=params["remote"],
-                                   repo_url=params["repo"], timeout=params["timeout"])
-        outcome = drift.run(reconcile=params["reconcile"], check_mode=module.check_mode, diff=module._diff,
-                            local_changes=params["local_changes"])
+        outcome = execute(drift_one, module.params, key="path", check_mode=module.check_mode, diff=module._diff)
     except GitOpsError as error:
         module.fail_json(msg=str(error), **error.details())
     for warning in outcome.warnings:
         module.warn(warning)
-    result = outcome.to_dict()
-    module.exit_json(ansible_facts=facts({drift.repo_path: result["status"]}), **result)
+    if outcome.failed:
+        module.fail_json(msg=outcome.msg, **outcome.result)
+    module.exit_json(**outcome.result)
 
 
 if __name__ == "__main__":

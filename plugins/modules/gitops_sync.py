@@ -22,21 +22,17 @@ extends_documentation_fragment:
   - fleetops.gitops.gitops
   - fleetops.gitops.gitops.attributes
 options:
-  repo:
-    description:
-      - URL of the repository - https, ssh (C(ssh://) or C(user@host:path)), git, C(file://) - or a local path.
-    type: str
-    required: true
   dest:
     description:
-      - Path of the checkout on the managed host. Parent folders are created.
+      - Path of the checkout on the managed host. Missing parent folders are created (for O(owner), if set).
+      - Required unless O(checkouts) is given.
     type: path
-    required: true
+    aliases: [path]
   version:
     description:
       - What the checkout should be at - a branch (HEAD stays on it), a tag or a full 40-character commit SHA
         (HEAD is detached), or V(HEAD) for the remote's default branch.
-      - A name that is both a branch and a tag means the branch.
+      - A name that is both a branch and a tag means the branch; C(refs/heads/NAME) and C(refs/tags/NAME) say which.
     type: str
     default: main
     aliases: [branch]
@@ -44,6 +40,51 @@ options:
     description:
       - Make a shallow clone with this many commits, and fetch with the same depth.
     type: int
+  mode:
+    description:
+      - Permissions of the checkout folder, as an octal string such as V('0750'). A different mode is drift,
+        and the sync sets it.
+    type: raw
+  checkouts:
+    suboptions:
+      repo:
+        description: See O(repo).
+        type: str
+        required: true
+      dest:
+        description: See O(dest).
+        type: path
+        required: true
+        aliases: [path]
+      version:
+        description: See O(version).
+        type: str
+        aliases: [branch]
+      revision:
+        description: See O(revision).
+        type: str
+      remote:
+        description: See O(remote).
+        type: str
+      depth:
+        description: See O(depth).
+        type: int
+      local_changes:
+        description: See O(local_changes).
+        type: str
+        choices: [backup, discard, fail]
+      timeout:
+        description: See O(timeout).
+        type: float
+      owner:
+        description: See O(owner).
+        type: str
+      group:
+        description: See O(group).
+        type: str
+      mode:
+        description: See O(mode).
+        type: raw
 seealso:
   - module: fleetops.gitops.gitops_drift
   - module: ansible.builtin.git
@@ -71,6 +112,19 @@ EXAMPLES = r"""
     depth: 1
   notify: Restart app
 
+- name: Keep fifty checkouts in step in one call, as their owner, one revision fleet-wide
+  fleetops.gitops.gitops_sync:
+    checkouts:
+      - repo: https://git.example.com/team/app.git
+        dest: /srv/app
+      - repo: https://git.example.com/team/site.git
+        dest: /srv/site
+        version: v3.1.0
+    owner: deploy
+    resolve_on_controller: true
+    parallel: 8
+  register: sync
+
 - name: Audit without changing anything (run the play with --check --diff)
   fleetops.gitops.gitops_sync:
     repo: https://git.example.com/team/app.git
@@ -80,35 +134,42 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+results:
+  description:
+    - With O(checkouts), one result per checkout, in the order given, each with the keys the single form
+      returns, plus C(dest); a checkout that failed has C(failed=true) and C(msg).
+  returned: when O(checkouts) is given
+  type: list
+  elements: dict
 action:
   description: What the sync did, or would do in check mode - V(clone), V(update) or V(none).
-  returned: success
+  returned: success, in the single form
   type: str
   sample: update
 before:
   description: Commit at HEAD before the sync; V(null) when there was no checkout.
-  returned: success
+  returned: success, in the single form
   type: str
   sample: 1f0c3b9e2d4a5f6e7d8c9b0a1f2e3d4c5b6a7f8e
 after:
   description: Commit at HEAD after the sync (predicted in check mode).
-  returned: success
+  returned: success, in the single form
   type: str
   sample: 8f3c2a9d0b6e4f1a7c5d3e2b1a0f9e8d7c6b5a43
 kind:
   description: What O(version) named - V(branch), V(tag) or V(commit).
-  returned: success
+  returned: success, in the single form
   type: str
   sample: branch
 backup_ref:
   description:
     - Ref holding the local changes saved before the reset, when O(local_changes=backup) found any.
-  returned: success
+  returned: success, in the single form
   type: str
   sample: refs/gitops/backups/20261201T071500Z-5e43a3fbab50
 local_changes:
   description: Local changes found in the checkout before the sync (removed unless check mode).
-  returned: success
+  returned: success, in the single form
   type: dict
   contains:
     modified:
@@ -125,7 +186,7 @@ local_changes:
       sample: [debug.log]
 status:
   description: The checkout's sync status after the run (in check mode, as found).
-  returned: success
+  returned: success, in the single form
   type: dict
   contains:
     state:
@@ -158,39 +219,30 @@ ansible_facts:
   type: dict
   contains:
     gitops_status:
-      description: The RV(status) of the checkout, keyed by the absolute path of O(dest).
+      description: The RV(status) of every checkout of the call, keyed by the absolute path of O(dest).
       type: dict
       returned: success
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.fleetops.gitops.plugins.module_utils._argspec import common_argument_spec, facts
+from ansible_collections.fleetops.gitops.plugins.module_utils._argspec import sync_module_spec, sync_one
+from ansible_collections.fleetops.gitops.plugins.module_utils._batch import execute, secrets_in_params
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError
-from ansible_collections.fleetops.gitops.plugins.module_utils._url import secrets_in
-from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=dict(
-            repo=dict(type="str", required=True),
-            dest=dict(type="path", required=True),
-            version=dict(type="str", default="main", aliases=["branch"]),
-            depth=dict(type="int"),
-            **common_argument_spec(),
-        ),
-        supports_check_mode=True,
-    )
-    params = module.params
-    module.no_log_values.update(secrets_in(params["repo"]))
+    module = AnsibleModule(**sync_module_spec())
+    module.no_log_values.update(secrets_in_params(module.params))
     try:
-        sync = GitOpsSynchronizer(params["repo"], params["dest"], remote=params["remote"], depth=params["depth"],
-                                  local_changes=params["local_changes"], timeout=params["timeout"])
-        result = sync.run(params["version"], check_mode=module.check_mode, diff=module._diff).to_dict()
+        outcome = execute(sync_one, module.params, key="dest", check_mode=module.check_mode, diff=module._diff)
     except GitOpsError as error:
         module.fail_json(msg=str(error), **error.details())
-    module.exit_json(ansible_facts=facts({sync.dest: result["status"]}), **result)
+    for warning in outcome.warnings:
+        module.warn(warning)
+    if outcome.failed:
+        module.fail_json(msg=outcome.msg, **outcome.result)
+    module.exit_json(**outcome.result)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,120 @@
+# Copyright (c) fleetops.gitops contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Private: one module call for one checkout or for many, with bounded parallelism and per-item failures."""
+
+from __future__ import annotations
+
+import os
+import typing as t
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError, InvalidOption
+from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncState, SyncStatus
+from ansible_collections.fleetops.gitops.plugins.module_utils._url import secrets_in
+
+DEFAULT_PARALLEL = 8
+# Options that shape the call itself; every other top-level option is a default for each checkout.
+BATCH_OPTIONS = ("checkouts", "parallel", "allow_partial_failure", "resolve_on_controller")
+_LISTED_FAILURES = 5
+
+
+@dataclass
+class ItemOutcome:
+    """One checkout's outcome: ``key`` (its absolute path) keys the facts."""
+
+    key: str
+    result: dict[str, t.Any]
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TaskOutcome:
+    """What the module hands to exit_json (or, when ``failed``, to fail_json with ``msg``)."""
+
+    result: dict[str, t.Any]
+    warnings: list[str] = field(default_factory=list)
+    failed: bool = False
+    msg: str = ""
+
+
+Task = t.Callable[[t.Mapping[str, t.Any], bool, bool], ItemOutcome]
+
+
+def secrets_in_params(params: t.Mapping[str, t.Any]) -> set[str]:
+    """Credentials in any ``repo`` URL of the call, for the module's no_log values."""
+    repos = [params.get("repo")] + [item.get("repo") for item in params.get("checkouts") or []]
+    return {secret for repo in repos if repo for secret in secrets_in(repo)}
+
+
+def execute(task: Task, params: t.Mapping[str, t.Any], *, key: str, check_mode: bool, diff: bool) -> TaskOutcome:
+    """Run ``task`` for the single form, or for every item of ``checkouts``.
+
+    In the single form a failure raises, as the module then fails; in the
+    batch form each failure is reported in its item and the others go on.
+    """
+    if not params.get("checkouts"):
+        item = task(params, check_mode, diff)
+        return TaskOutcome(dict(item.result, ansible_facts=_facts([item])), item.warnings)
+    specs = _item_specs(params, key)
+    parallel = params.get("parallel") or DEFAULT_PARALLEL
+    with ThreadPoolExecutor(max_workers=min(parallel, len(specs))) as pool:
+        items = list(pool.map(lambda spec: _guarded(task, spec, key, check_mode, diff), specs))
+    return _combine(items, key, bool(params.get("allow_partial_failure")))
+
+
+def _item_specs(params: t.Mapping[str, t.Any], key: str) -> list[dict[str, t.Any]]:
+    """Each checkout's options: its own values, else the call's top-level ones."""
+    defaults = {name: value for name, value in params.items() if name not in BATCH_OPTIONS and value is not None}
+    specs, seen = [], set()
+    for number, item in enumerate(params["checkouts"]):
+        spec = dict(defaults, **{name: value for name, value in item.items() if value is not None})
+        path = os.path.abspath(os.path.expanduser(spec[key]))
+        if path in seen:
+            raise InvalidOption("checkouts", f"item {number + 1}: {key} {path} appears more than once")
+        seen.add(path)
+        specs.append(spec)
+    return specs
+
+
+def _guarded(task: Task, spec: dict[str, t.Any], key: str, check_mode: bool, diff: bool) -> ItemOutcome:
+    """Run one item; a failure becomes that item's result, with an ERROR status for the facts."""
+    path = os.path.abspath(os.path.expanduser(spec[key]))
+    try:
+        item = task(spec, check_mode, diff)
+    except GitOpsError as error:
+        message, details = str(error), error.details()
+    except Exception as error:  # pylint: disable=broad-exception-caught  # one bad item must not sink the rest
+        message, details = f"unexpected {type(error).__name__}: {error}", {}
+    else:
+        item.result[key] = item.key
+        return item
+    status = SyncStatus(SyncState.ERROR, drift_details=[message]).to_dict()
+    return ItemOutcome(path, dict(details, **{key: path, "changed": False, "failed": True, "msg": message, "status": status}))
+
+
+def _combine(items: list[ItemOutcome], key: str, allow_partial: bool) -> TaskOutcome:
+    results = [item.result for item in items]
+    diffs = [result.pop("diff") for result in results if "diff" in result]
+    failed = [result for result in results if result.get("failed")]
+    outcome = TaskOutcome(
+        {"changed": any(result["changed"] for result in results), "results": results, "ansible_facts": _facts(items)},
+        [warning for item in items for warning in item.warnings],
+    )
+    if diffs:
+        outcome.result["diff"] = diffs
+    if failed:
+        listed = "; ".join(f"{result[key]}: {result['msg']}" for result in failed[:_LISTED_FAILURES])
+        more = f" (and {len(failed) - _LISTED_FAILURES} more)" if len(failed) > _LISTED_FAILURES else ""
+        summary = f"{len(failed)} of {len(results)} checkouts failed: {listed}{more}"
+        if allow_partial:
+            outcome.warnings.append(summary)
+        else:
+            outcome.failed, outcome.msg = True, summary
+    return outcome
+
+
+def _facts(items: list[ItemOutcome]) -> dict[str, t.Any]:
+    """``ansible_facts.gitops_status``: every checkout of the call, keyed by its path."""
+    return {"gitops_status": {item.key: item.result["status"] for item in items}}
