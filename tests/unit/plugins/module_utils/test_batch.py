@@ -1,0 +1,119 @@
+# Copyright (c) fleetops.gitops contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""One call for many checkouts: the same outcome as the single form, per-item failures, one set of facts."""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.fleetops.gitops.plugins.module_utils._argspec import drift_module_spec, drift_one, sync_module_spec, sync_one
+from ansible_collections.fleetops.gitops.plugins.module_utils._batch import execute, secrets_in_params
+from ansible_collections.fleetops.gitops.plugins.module_utils._errors import InvalidOption
+
+
+def _params(spec: dict[str, t.Any], **given: t.Any) -> dict[str, t.Any]:
+    """Module parameters as AnsibleModule would hand them over: validated, defaults filled in."""
+    kwargs = {k: v for k, v in spec.items() if k in ("mutually_exclusive", "required_one_of", "required_together")}
+    result = ArgumentSpecValidator(spec["argument_spec"], **kwargs).validate(given)
+    assert not result.error_messages, result.error_messages
+    return result.validated_parameters
+
+
+def _comparable(result: dict[str, t.Any]) -> dict[str, t.Any]:
+    """A result without what differs between two copies of the same fixture: paths, times, backup names."""
+    status = dict(result["status"], last_synced_at=None)
+    kept = {k: v for k, v in result.items() if k not in ("dest", "path", "diff", "ansible_facts")}
+    return dict(kept, status=status, backup_ref=bool(result.get("backup_ref")))
+
+
+@pytest.fixture
+def fleet(make_upstream, tmp_path):
+    """Three upstreams and, for each, two identical checkouts (one per form), drifted in three ways."""
+    ups = [make_upstream(f"up{n}") for n in range(3)]
+    for form in ("single", "batch"):
+        for number, up in enumerate(ups):
+            execute(sync_one, _params(sync_module_spec(), repo=up.url, dest=str(tmp_path / form / f"c{number}")),
+                    key="dest", check_mode=False, diff=False)
+            (tmp_path / form / "c1" / "file0.txt").write_text("hand edit\n") if number == 1 else None
+    ups[0].commit()
+    ups[2].tag("v1")
+    return ups
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_the_batch_form_gives_the_single_form_results(fleet, tmp_path, check_mode):
+    items = [{"repo": up.url, "dest": str(tmp_path / "{form}" / f"c{n}"), "version": "v1" if n == 2 else "main"}
+             for n, up in enumerate(fleet)]
+    single = [execute(sync_one, _params(sync_module_spec(), **{k: v.format(form="single") for k, v in item.items()}),
+                      key="dest", check_mode=check_mode, diff=True).result for item in items]
+    batch = execute(sync_one, _params(sync_module_spec(), checkouts=[{k: v.format(form="batch") for k, v in item.items()}
+                                                                      for item in items]),
+                    key="dest", check_mode=check_mode, diff=True).result
+    assert [_comparable(r) for r in batch["results"]] == [_comparable(r) for r in single]
+    assert [r["dest"] for r in batch["results"]] == [str(tmp_path / "batch" / f"c{n}") for n in range(3)]
+    assert batch["changed"] is True and [r["changed"] for r in batch["results"]] == [True, True, True]
+    assert len(batch["diff"]) == 3
+    assert sorted(batch["ansible_facts"]["gitops_status"]) == [r["dest"] for r in batch["results"]]
+
+
+def test_items_inherit_top_level_options_and_override_them(upstream, tmp_path):
+    params = _params(sync_module_spec(), local_changes="fail", checkouts=[
+        {"repo": upstream.url, "dest": str(tmp_path / "a")},
+        {"repo": upstream.url, "dest": str(tmp_path / "b"), "local_changes": "discard"},
+    ])
+    execute(sync_one, params, key="dest", check_mode=False, diff=False)
+    for name in ("a", "b"):
+        (tmp_path / name / "file0.txt").write_text("edit\n")
+    outcome = execute(sync_one, params, key="dest", check_mode=False, diff=False)
+    first, second = outcome.result["results"]
+    assert first["failed"] and "local_changes=fail" in first["msg"] and first["modified"] == ["file0.txt"]
+    assert second["changed"] and not second.get("failed")
+    assert outcome.failed and outcome.msg.startswith("1 of 2 checkouts failed: " + str(tmp_path / "a"))
+
+
+def test_a_failing_checkout_does_not_stop_the_others(upstream, tmp_path):
+    params = _params(sync_module_spec(), allow_partial_failure=True, checkouts=[
+        {"repo": str(tmp_path / "missing-repo"), "dest": str(tmp_path / "bad")},
+        {"repo": upstream.url, "dest": str(tmp_path / "good")},
+        {"repo": "--upload-pack=x", "dest": str(tmp_path / "hostile")},
+    ])
+    outcome = execute(sync_one, params, key="dest", check_mode=False, diff=False)
+    bad, good, hostile = outcome.result["results"]
+    assert not outcome.failed and outcome.warnings[0].startswith("2 of 3 checkouts failed")
+    assert good["changed"] and (tmp_path / "good" / "file0.txt").exists()
+    assert bad["failed"] and bad["status"]["state"] == "ERROR" and bad["rc"] == 128
+    assert hostile["failed"] and hostile["option"] == "repo"
+    facts = outcome.result["ansible_facts"]["gitops_status"]
+    assert facts[str(tmp_path / "bad")]["state"] == "ERROR" and facts[str(tmp_path / "good")]["state"] == "IN_SYNC"
+
+
+def test_the_same_dest_twice_is_refused(upstream, tmp_path):
+    params = _params(sync_module_spec(), checkouts=[{"repo": upstream.url, "dest": str(tmp_path / "a")},
+                                                    {"repo": upstream.url, "dest": str(tmp_path / "x" / ".." / "a")}])
+    with pytest.raises(InvalidOption, match="checkouts: item 2: dest .* appears more than once"):
+        execute(sync_one, params, key="dest", check_mode=False, diff=False)
+
+
+def test_parallel_one_gives_the_same_results(fleet, tmp_path):
+    items = [{"repo": up.url, "dest": str(tmp_path / "batch" / f"c{n}")} for n, up in enumerate(fleet)]
+    serial = execute(sync_one, _params(sync_module_spec(), checkouts=items, parallel=1), key="dest", check_mode=True, diff=False)
+    wide = execute(sync_one, _params(sync_module_spec(), checkouts=items, parallel=8), key="dest", check_mode=True, diff=False)
+    assert serial.result == wide.result
+
+
+def test_drift_batch_reports_each_checkout(fleet, tmp_path):
+    params = _params(drift_module_spec(), checkouts=[{"path": str(tmp_path / "batch" / f"c{n}"), "repo": up.url}
+                                                     for n, up in enumerate(fleet)])
+    outcome = execute(drift_one, params, key="path", check_mode=True, diff=False)
+    drifted = [r["drifted"] for r in outcome.result["results"]]
+    assert drifted == [True, True, False] and outcome.result["changed"]
+    assert outcome.result["results"][1]["drift_details"] == ["tracked files modified: file0.txt"]
+
+
+def test_secrets_of_every_item_are_collected():
+    params = {"repo": None, "checkouts": [{"repo": "https://a:pw1@h/x"}, {"repo": "https://tok2@h/y"}, {"repo": "/srv/z"}]}
+    assert secrets_in_params(params) == {"pw1", "tok2"}
