@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The fleetops.gitops demo: a local git remote made on the spot (no network), a checkout kept in step with it,
-# a hand edit and an upstream commit caught as drift by `ansible-playbook --check`, then reconciled.
+# a hand edit and an upstream commit caught as drift by `ansible-playbook --check`, then reconciled; then the
+# checkouts role over a small simulated fleet, with drift planted on two hosts and the fleet drift report.
 # Run it with `make demo`, which builds and installs the collection first.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -39,4 +40,22 @@ play -e reconcile=true audit.yml
 step "Audit again with --check: in sync"
 play --check audit.yml
 git -C "$work/srv/app" for-each-ref --format='backup kept: %(refname)' refs/gitops/backups/
+
+step "A simulated fleet: four hosts with two checkouts each, kept in step by the checkouts role"
+rm -rf "$work/fleet" "$work/reports"
+printf '[fleet]\nweb01\nweb02\nweb03\ndb01\n[fleet:vars]\nansible_connection=local\n' > "$work/fleet.ini"
+export ANSIBLE_CALLBACKS_ENABLED=fleetops.gitops.gitops_report
+fleet() { ansible-playbook -i "$work/fleet.ini" -e "demo_dir=$work" -e "ansible_python_interpreter=$ANSIBLE_PYTHON_INTERPRETER" "$@" fleet.yml; }
+fleet
+
+step "Drift on two hosts: a hand edit on web02, a missing checkout on db01"
+printf 'listen = 7070\n' > "$work/fleet/web02/etc/app/app.conf"
+rm -rf "$work/fleet/db01/srv/app"
+
+step "Fleet audit with --check: the report lists every host and checkout, drifted first; nothing changes"
+fleet --check
+
+step "Reconcile the fleet"
+fleet
+echo "Fleet reports: $work/reports/gitops-report.html (open it in a browser), gitops-report.json, gitops-report.junit.xml"
 echo "Demo files are in $work"
