@@ -33,14 +33,18 @@ def backup_local_changes(git: GitRunner, path: str, git_dir: str, head: str | No
         env = dict(_IDENTITY, GIT_INDEX_FILE=index)
         git.run(["-C", path, "add", "--all", "--", "."], env=env, summary="cannot snapshot local changes")
         tree = git.run(["-C", path, "write-tree"], env=env).stdout.strip()
-        stamp = utc_now().strftime("%Y%m%dT%H%M%SZ")
-        message = (f"fleetops.gitops backup of local changes at {stamp}\n\n"
+        message = (f"fleetops.gitops backup of local changes at {utc_now().strftime('%Y%m%dT%H%M%SZ')}\n\n"
                    f"Taken before resetting {path} from {head or '(no commit)'} to {replaced_by}.\n")
         parents = ["-p", head] if head else []
         commit = git.run(["-C", path, "commit-tree", *parents, "-m", message, tree], env=env).stdout.strip()
-        ref = f"{BACKUP_NAMESPACE}{stamp}-{commit[:12]}"
-        git.run(["-C", path, "update-ref", "-m", "fleetops.gitops backup", ref, commit, ""], env=env,
-                summary="cannot record the backup ref")
-        return ref
+        return keep_commit(git, path, commit, "local changes")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def keep_commit(git: GitRunner, path: str, commit: str, reason: str) -> str:
+    """A new ref under refs/gitops/backups/ that keeps ``commit`` reachable; never overwrites one."""
+    ref = f"{BACKUP_NAMESPACE}{utc_now().strftime('%Y%m%dT%H%M%SZ')}-{commit[:12]}"
+    git.run(["-C", path, "update-ref", "-m", f"fleetops.gitops backup: {reason}", ref, commit, ""],
+            summary="cannot record the backup ref")
+    return ref
