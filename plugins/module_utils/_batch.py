@@ -51,16 +51,22 @@ def secrets_in_params(params: t.Mapping[str, t.Any]) -> set[str]:
 def execute(task: Task, params: t.Mapping[str, t.Any], *, key: str, check_mode: bool, diff: bool) -> TaskOutcome:
     """Run ``task`` for the single form, or for every item of ``checkouts``.
 
-    In the single form a failure raises, as the module then fails; in the
-    batch form each failure is reported in its item and the others go on.
+    A failing checkout is reported with an ERROR status in the facts, so that a
+    report sees it; in the batch form the others go on.
     """
     if not params.get("checkouts"):
-        item = task(params, check_mode, diff)
-        return TaskOutcome(dict(item.result, ansible_facts=_facts([item])), item.warnings)
+        item = _guarded(task, params, key, check_mode, diff)
+        outcome = TaskOutcome(dict(item.result, ansible_facts=_facts([item])), item.warnings)
+        if item.result.get("failed"):
+            outcome.failed, outcome.msg = True, outcome.result.pop("msg")
+            outcome.result.pop("failed")
+        return outcome
     specs = _item_specs(params, key)
     parallel = params.get("parallel") or DEFAULT_PARALLEL
     with ThreadPoolExecutor(max_workers=min(parallel, len(specs))) as pool:
         items = list(pool.map(lambda spec: _guarded(task, spec, key, check_mode, diff), specs))
+    for item in items:
+        item.result[key] = item.key
     return _combine(items, key, bool(params.get("allow_partial_failure")))
 
 
@@ -88,10 +94,9 @@ def _guarded(task: Task, spec: dict[str, t.Any], key: str, check_mode: bool, dif
     except Exception as error:  # pylint: disable=broad-exception-caught  # one bad item must not sink the rest
         message, details = f"unexpected {type(error).__name__}: {error}", {}
     else:
-        item.result[key] = item.key
         return item
     status = SyncStatus(SyncState.ERROR, drift_details=[message]).to_dict()
-    return ItemOutcome(path, dict(details, **{key: path, "changed": False, "failed": True, "msg": message, "status": status}))
+    return ItemOutcome(path, dict(details, changed=False, failed=True, msg=message, status=status))
 
 
 def _combine(items: list[ItemOutcome], key: str, allow_partial: bool) -> TaskOutcome:

@@ -232,7 +232,7 @@ def main() -> None:
     for warning in outcome.warnings:
         module.warn(warning)
     if outcome.failed:
-        module.fail_json(msg=outcome.msg, **outcome.result)
+        module.fail_json(msg=outcome.msg, **outcome.result)  # with the checkouts' facts, for reports
     module.exit_json(**outcome.result)
 
 

@@ -48,11 +48,14 @@ def fleet(make_upstream, tmp_path):
 def test_the_batch_form_gives_the_single_form_results(fleet, tmp_path, check_mode):
     items = [{"repo": up.url, "dest": str(tmp_path / "{form}" / f"c{n}"), "version": "v1" if n == 2 else "main"}
              for n, up in enumerate(fleet)]
-    single = [execute(sync_one, _params(sync_module_spec(), **{k: v.format(form="single") for k, v in item.items()}),
-                      key="dest", check_mode=check_mode, diff=True).result for item in items]
-    batch = execute(sync_one, _params(sync_module_spec(), checkouts=[{k: v.format(form="batch") for k, v in item.items()}
-                                                                      for item in items]),
-                    key="dest", check_mode=check_mode, diff=True).result
+
+    def form(name: str) -> list[dict[str, str]]:
+        return [{k: v.format(form=name) for k, v in item.items()} for item in items]
+
+    single = [execute(sync_one, _params(sync_module_spec(), **item), key="dest", check_mode=check_mode, diff=True).result
+              for item in form("single")]
+    batch = execute(sync_one, _params(sync_module_spec(), checkouts=form("batch")), key="dest", check_mode=check_mode,
+                    diff=True).result
     assert [_comparable(r) for r in batch["results"]] == [_comparable(r) for r in single]
     assert [r["dest"] for r in batch["results"]] == [str(tmp_path / "batch" / f"c{n}") for n in range(3)]
     assert batch["changed"] is True and [r["changed"] for r in batch["results"]] == [True, True, True]
@@ -112,6 +115,14 @@ def test_drift_batch_reports_each_checkout(fleet, tmp_path):
     drifted = [r["drifted"] for r in outcome.result["results"]]
     assert drifted == [True, True, False] and outcome.result["changed"]
     assert outcome.result["results"][1]["drift_details"] == ["tracked files modified: file0.txt"]
+
+
+def test_a_failing_single_checkout_still_reports_its_status(tmp_path):
+    params = _params(sync_module_spec(), repo=str(tmp_path / "missing-repo"), dest=str(tmp_path / "app"))
+    outcome = execute(sync_one, params, key="dest", check_mode=False, diff=False)
+    assert outcome.failed and "cannot list the remote's refs" in outcome.msg
+    assert "failed" not in outcome.result and "dest" not in outcome.result  # fail_json adds its own
+    assert outcome.result["ansible_facts"]["gitops_status"][str(tmp_path / "app")]["state"] == "ERROR"
 
 
 def test_secrets_of_every_item_are_collected():

@@ -54,7 +54,7 @@ class _BackendHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: t.Any) -> None:  # noqa: A002 - the base class's name
-        self.server.requests.append(self.path)
+        self.server.requests.append(self.requestline)
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         self._backend()

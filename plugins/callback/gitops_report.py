@@ -1,0 +1,203 @@
+# Copyright (c) fleetops.gitops contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: gitops_report
+type: aggregate
+short_description: Report the sync state of every git checkout at the end of a run
+version_added: 0.1.0
+description:
+  - Collects the C(gitops_status) that M(fleetops.gitops.gitops_sync) and M(fleetops.gitops.gitops_drift) return,
+    one record per host and checkout path. When several tasks report the same checkout, the last report wins.
+  - "At the end of the run prints a table of the checkouts, drifted ones first, and a one-line summary such as
+    C(23 hosts, 57 checkouts: 52 in sync, 4 drifted, 1 error)."
+  - When a report directory is set, also writes there C(gitops-report.json), C(gitops-report.junit.xml) (a test
+    suite per host, a test case per checkout) and C(gitops-report.html) (a self-contained page), each atomically.
+  - A checkout whose task or loop item failed is reported as C(ERROR), with the error message as its first detail.
+  - Only the statuses the modules return are read, never the task arguments, which may hold credentials.
+  - Prints and writes nothing when no checkout was reported.
+author:
+  - fleetops.gitops developers (@fleetops)
+requirements:
+  - Enabled with C(callbacks_enabled = fleetops.gitops.gitops_report) in the C([defaults]) section of
+    C(ansible.cfg), or with the environment variable C(ANSIBLE_CALLBACKS_ENABLED=fleetops.gitops.gitops_report).
+options:
+  report_dir:
+    description:
+      - Folder to write the report files into; it is created when missing.
+      - The fact C(gitops_report_dir), set with M(ansible.builtin.set_fact), overrides this setting, as does the fact
+        C(checkouts_report_dir) the role C(fleetops.gitops.checkouts) sets from its variable of that name; the last value
+        set during the run is used.
+      - When neither is set, only the table is printed.
+    type: path
+    env:
+      - name: FLEETOPS_GITOPS_REPORT_DIR
+    ini:
+      - section: callback_gitops_report
+        key: report_dir
+  formats:
+    description:
+      - Files to write into the report directory - V(json) (C(gitops-report.json)), V(junit)
+        (C(gitops-report.junit.xml)) and V(html) (C(gitops-report.html)).
+    type: list
+    elements: str
+    choices: [json, junit, html]
+    default: [json, junit, html]
+    env:
+      - name: FLEETOPS_GITOPS_REPORT_FORMATS
+    ini:
+      - section: callback_gitops_report
+        key: formats
+  table:
+    description:
+      - Rows of the table printed at the end of the run - V(all) checkouts, or V(drifted) ones only, that is every
+        state but C(IN_SYNC). The summary line under it always counts every checkout.
+    type: str
+    choices: [all, drifted]
+    default: all
+    env:
+      - name: FLEETOPS_GITOPS_REPORT_TABLE
+    ini:
+      - section: callback_gitops_report
+        key: table
+notes:
+  - Callbacks are set up before any play runs, so play and host variables cannot configure this one; the fact
+    C(gitops_report_dir) is the way to choose the report directory from a playbook.
+  - In the files, checkouts are sorted drifted first (every state but C(IN_SYNC)), then by host and path. In the
+    JUnit file C(DRIFTED) is a failure, C(ERROR) and C(UNKNOWN) are errors, and C(SYNCING) is skipped.
+  - C(changed) of a checkout is true when any task of the run reported it changed.
+seealso:
+  - module: fleetops.gitops.gitops_sync
+  - module: fleetops.gitops.gitops_drift
+"""
+
+EXAMPLES = r"""
+# ansible.cfg
+#   [defaults]
+#   callbacks_enabled = fleetops.gitops.gitops_report
+#
+#   [callback_gitops_report]
+#   report_dir = ./reports
+#   formats = json, html
+#   table = drifted
+#
+# or, for one run:
+#   ANSIBLE_CALLBACKS_ENABLED=fleetops.gitops.gitops_report FLEETOPS_GITOPS_REPORT_DIR=./reports \
+#     ansible-playbook -i inventory drift.yml --check
+
+- name: Audit every checkout and choose the report folder from the playbook
+  hosts: web
+  tasks:
+    - name: Write this run's reports next to the playbook
+      ansible.builtin.set_fact:
+        gitops_report_dir: "{{ playbook_dir }}/reports"
+
+    - name: Compare /srv/app with the tip of main
+      fleetops.gitops.gitops_drift:
+        path: /srv/app
+        branch: main
+"""
+
+import os
+import shutil
+import typing as t
+from collections.abc import Mapping
+
+from ansible import constants as C
+from ansible.plugins.callback import CallbackBase
+
+from ansible_collections.fleetops.gitops.plugins.plugin_utils._report import FleetReport, report_dir_fact, table_lines
+
+_MODULES = frozenset(("fleetops.gitops.gitops_sync", "fleetops.gitops.gitops_drift"))
+_COLORS = {"IN_SYNC": C.COLOR_OK, "DRIFTED": C.COLOR_CHANGED, "UNKNOWN": C.COLOR_WARN, "SYNCING": C.COLOR_WARN,
+           "ERROR": C.COLOR_ERROR}
+
+
+class CallbackModule(CallbackBase):
+    """Collect the checkouts' SyncStatus from gitops_sync / gitops_drift results; report them at the end."""
+
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "fleetops.gitops.gitops_report"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._report = FleetReport()
+        self._report_dir_fact: str | None = None
+
+    # -- hooks --
+
+    def v2_runner_on_ok(self, result: t.Any) -> None:
+        self._collect(result)
+
+    def v2_runner_on_failed(self, result: t.Any, ignore_errors: bool = False) -> None:
+        self._collect(result, failed=True)
+
+    def v2_runner_item_on_ok(self, result: t.Any) -> None:
+        self._collect(result)
+
+    def v2_runner_item_on_failed(self, result: t.Any) -> None:
+        self._collect(result, failed=True)
+
+    def v2_playbook_on_stats(self, stats: t.Any) -> None:
+        records = self._report.records()
+        if not records:
+            return
+        self._display.banner("GITOPS REPORT")
+        drifted_only = self.get_option("table") == "drifted"
+        for line, state in table_lines(records, width=_terminal_width(), drifted_only=drifted_only):
+            self._display.display(line, color=_COLORS.get(state) if state else None)
+        directory = self._report_dir_fact or self.get_option("report_dir")
+        if not directory:
+            return
+        directory = os.path.abspath(os.path.expanduser(directory))
+        try:
+            written = self._report.write_reports(directory, self.get_option("formats") or [])
+        except (OSError, ValueError) as error:
+            self._display.warning(f"gitops_report: could not write the reports into {directory}: {error}")
+            return
+        if written:
+            names = ", ".join(os.path.basename(path) for path in written)
+            self._display.display(f"GitOps reports written to {directory}: {names}")
+
+    # -- helpers --
+
+    def _collect(self, result: t.Any, failed: bool = False) -> None:
+        data = getattr(result, "_result", None)
+        if not isinstance(data, Mapping):
+            return
+        report_dir = report_dir_fact(data)
+        if report_dir:
+            self._report_dir_fact = report_dir
+        if _is_gitops_task(result):
+            self._report.add_result(_host_name(result), data, failed=failed)
+
+
+def _is_gitops_task(result: t.Any) -> bool:
+    """True for gitops_sync and gitops_drift tasks; without a task to tell (tests), the result's shape decides."""
+    task = getattr(result, "_task", None)
+    if task is None:
+        return True
+    name = getattr(task, "resolved_action", None) or getattr(task, "action", None)
+    if not isinstance(name, str):
+        return False
+    return name in _MODULES or name in ("gitops_sync", "gitops_drift")
+
+
+def _host_name(result: t.Any) -> str:
+    """The host the checkout is on: the delegate when the task was delegated to a named host."""
+    host = str(result._host.get_name())
+    task = getattr(result, "_task", None)
+    delegate = getattr(task, "delegate_to", None) if task is not None else None
+    if isinstance(delegate, str) and delegate and "{" not in delegate and delegate != host:
+        return delegate
+    return host
+
+
+def _terminal_width() -> int:
+    """The terminal's width, but at least 100 columns and at most 200."""
+    return max(100, min(200, shutil.get_terminal_size((100, 24)).columns))

@@ -1,0 +1,274 @@
+# Copyright (c) fleetops.gitops contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The checkouts role against a fleet: 20 local hosts and 3 reached over real SSH, 3 checkouts each.
+
+Drift is planted on some hosts (a hand edit, an old revision, a missing
+checkout); `--check` must report exactly those and touch nothing, a real run
+must fix exactly those, and the report files must say so. Run by runme.sh
+under ansible-test; every server it needs (git daemon, HTTPS, sshd) is
+started here, on 127.0.0.1, and stopped at the end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "setup_gitops" / "files"))
+from gitserve import GitServers, free_port, wait_for_port  # noqa: E402  pylint: disable=wrong-import-position
+
+LOCAL_HOSTS = [f"local{n:02}" for n in range(1, 21)]
+SSH_HOSTS = [f"ssh{n:02}" for n in range(1, 4)]
+CHECKOUTS = {"app": "srv/app", "config": "etc/config", "site": "srv/site"}
+OWNER = "fleetops-gitops-test"
+SECRET = "s3cret-pw"
+PLANTED = {("local03", "app"), ("local07", "config"), ("local12", "site"), ("ssh02", "config"), ("ssh03", "app")}
+IDENTITY = {"GIT_AUTHOR_NAME": "Upstream", "GIT_AUTHOR_EMAIL": "up@example.invalid",
+            "GIT_COMMITTER_NAME": "Upstream", "GIT_COMMITTER_EMAIL": "up@example.invalid"}
+
+
+def check(condition: bool, message: str) -> None:
+    if not condition:
+        raise SystemExit(f"FAILED: {message}")
+    print(f"ok: {message}", flush=True)
+
+
+def git(*args: str, cwd: Path | None = None) -> str:
+    env = dict(os.environ, **IDENTITY)
+    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout.strip()
+
+
+def make_upstreams(served: Path) -> None:
+    for name in CHECKOUTS:
+        path = served / name
+        git("init", "--quiet", "--initial-branch=main", str(path))
+        for number in range(3):
+            (path / f"{name}.conf").write_text(f"{name} revision {number}\n")
+            git("add", "--all", cwd=path)
+            git("commit", "--quiet", "-m", f"{name} {number}", cwd=path)
+        if name == "site":
+            git("tag", "-a", "-m", "release", "v1.0", cwd=path)
+            (path / "unreleased.txt").write_text("after the tag\n")
+            git("add", "--all", cwd=path)
+            git("commit", "--quiet", "-m", "after the tag", cwd=path)
+
+
+class Sshd:
+    """sshd on 127.0.0.1, one port per SSH host, with keys made for this run."""
+
+    def __init__(self, directory: Path, hosts: list[str]) -> None:
+        directory.mkdir(mode=0o700)
+        self.key = directory / "id_ed25519"
+        host_key = directory / "host_ed25519"
+        for path in (self.key, host_key):
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
+        (directory / "authorized_keys").write_text(self.key.with_suffix(".pub").read_text())
+        self.ports = {host: free_port() for host in hosts}
+        listen = "".join(f"ListenAddress 127.0.0.1:{port}\n" for port in self.ports.values())
+        config = directory / "sshd_config"
+        config.write_text(
+            f"{listen}HostKey {host_key}\nPidFile {directory}/sshd.pid\nAuthorizedKeysFile {directory}/authorized_keys\n"
+            "PermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+            "UsePAM no\nStrictModes no\nSubsystem sftp internal-sftp\n"
+        )
+        host_public = host_key.with_suffix(".pub").read_text().split()[:2]
+        self.known_hosts = directory / "known_hosts"
+        self.known_hosts.write_text("".join(f"[127.0.0.1]:{port} {' '.join(host_public)}\n" for port in self.ports.values()))
+        os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # sshd's privilege separation folder
+        self.process = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(config)], stderr=subprocess.DEVNULL)
+        for port in self.ports.values():
+            wait_for_port(port)
+
+    def inventory_vars(self, host: str) -> str:
+        return (f"ansible_host=127.0.0.1 ansible_port={self.ports[host]} ansible_user=root "
+                f"ansible_ssh_private_key_file={self.key} "
+                f"ansible_ssh_common_args='-o UserKnownHostsFile={self.known_hosts} -o StrictHostKeyChecking=yes'")
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(10)
+
+
+def ensure_owner() -> None:
+    if subprocess.run(["id", OWNER], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode:
+        subprocess.run(["useradd", "--create-home", "--shell", "/bin/sh", OWNER], check=True)
+
+
+class Fleet:
+    def __init__(self, work: Path, servers: GitServers, sshd: Sshd, extra_args: list[str]) -> None:
+        self.work = work
+        self.servers = servers
+        self.extra_args = extra_args
+        self.reports = work / "reports"
+        self.inventory = work / "inventory.ini"
+        common = (f"fleet_root={work}/hosts/{{host}} ansible_python_interpreter={sys.executable}")
+        lines = ["[fleet]"]
+        lines += [f"{host} ansible_connection=local {common.format(host=host)}" for host in LOCAL_HOSTS]
+        lines += [f"{host} {sshd.inventory_vars(host)} {common.format(host=host)}" for host in SSH_HOSTS]
+        https = servers.https_url.replace("https://", f"https://alice:{SECRET}@")
+        lines += ["[fleet:vars]", f"git_url={servers.git_url}", f"https_url={https}", f"served={servers.root}",
+                  f"ca_file={servers.ca_file}", f"app_owner={OWNER}", f"report_dir={self.reports}"]
+        self.inventory.write_text("\n".join(lines) + "\n")
+
+    def play(self, *args: str, expect_rc: int = 0) -> str:
+        env = dict(os.environ, ANSIBLE_FORKS="12", ANSIBLE_HOST_KEY_CHECKING="True",
+                   GIT_SSL_CAINFO=self.servers.ca_file,  # the controller resolves versions too
+                   ANSIBLE_CALLBACKS_ENABLED=",".join(filter(None, [os.environ.get("ANSIBLE_CALLBACKS_ENABLED"),
+                                                                    "fleetops.gitops.gitops_report"])))
+        shutil.rmtree(self.reports, ignore_errors=True)
+        started = time.monotonic()
+        run = subprocess.run(["ansible-playbook", "-i", str(self.inventory), str(HERE / "site.yml"), *args, *self.extra_args],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+        print(run.stdout[-4000:])
+        check(run.returncode == expect_rc, f"ansible-playbook {' '.join(args)} exited {run.returncode} "
+                                           f"(expected {expect_rc}) in {time.monotonic() - started:.1f}s")
+        check(SECRET not in run.stdout, "the HTTPS password appears nowhere in the output")
+        return run.stdout
+
+    def report(self) -> dict:
+        data = json.loads((self.reports / "gitops-report.json").read_text())
+        check(SECRET not in json.dumps(data), "the HTTPS password appears nowhere in the report")
+        return data
+
+    def checkout_path(self, host: str, name: str) -> Path:
+        return self.work / "hosts" / host / CHECKOUTS[name]
+
+    def rows(self, report: dict) -> dict[tuple[str, str], dict]:
+        by_path = {str(self.checkout_path(host, name)): (host, name) for host in LOCAL_HOSTS + SSH_HOSTS for name in CHECKOUTS}
+        return {by_path[row["path"]]: row for row in report["checkouts"]}
+
+    def digest(self) -> str:
+        digest = hashlib.sha256()
+        for root, dirs, files in os.walk(self.work / "hosts"):
+            dirs.sort()
+            for name in sorted(dirs + files):
+                path = os.path.join(root, name)
+                info = os.lstat(path)
+                digest.update(f"{path}\0{info.st_mode}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+                if os.path.isfile(path) and not os.path.islink(path):
+                    digest.update(Path(path).read_bytes())
+        return digest.hexdigest()
+
+
+def plant_drift(fleet: Fleet) -> None:
+    (fleet.checkout_path("local03", "app") / "app.conf").write_text("hand edit\n")
+    config = fleet.checkout_path("local07", "config")
+    git("-C", str(config), "checkout", "--quiet", "-B", "main", "HEAD~1")  # an old revision
+    shutil.rmtree(fleet.checkout_path("local12", "site"))                   # a missing checkout
+    (fleet.checkout_path("ssh02", "config") / "config.conf").write_text("hand edit over ssh\n")
+    (fleet.checkout_path("ssh02", "config") / "stray.txt").write_text("untracked\n")
+    shutil.rmtree(fleet.checkout_path("ssh03", "app"))
+
+
+def check_junit(fleet: Fleet, drifted: set[tuple[str, str]]) -> None:
+    root = ET.parse(fleet.reports / "gitops-report.junit.xml").getroot()
+    cases = root.iter("testcase")
+    failing = {(case.get("classname"), case.get("name")) for case in cases if case.find("failure") is not None}
+    expected = {(host, str(fleet.checkout_path(host, name))) for host, name in drifted}
+    check(failing == expected, f"JUnit marks exactly the drifted checkouts as failures ({len(failing)})")
+    check(len(list(root.iter("testsuite"))) == len(LOCAL_HOSTS + SSH_HOSTS), "JUnit has one test suite per host")
+
+
+def check_html(fleet: Fleet, artifacts: Path) -> None:
+    html = fleet.reports / "gitops-report.html"
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        check(os.environ.get("FLEETOPS_REQUIRE_CHROMIUM") != "1", "chromium is installed (FLEETOPS_REQUIRE_CHROMIUM=1)")
+        print("skip: no chromium here, the HTML report was not opened in a browser")
+        return
+    profile = tempfile.mkdtemp(prefix="fleet-chromium-")
+    flags = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}"]
+    artifacts.mkdir(parents=True, exist_ok=True)
+    shot = artifacts / "fleet-report.png"
+    subprocess.run([*flags, f"--screenshot={shot}", "--window-size=1400,1000", html.as_uri()],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    dom = subprocess.run([*flags, "--dump-dom", html.as_uri()], check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         text=True, timeout=120).stdout
+    shutil.rmtree(profile, ignore_errors=True)
+    shutil.copy(html, artifacts / "fleet-report.html")
+    check(shot.stat().st_size > 10_000, f"Chromium rendered the HTML report to {shot}")
+    check(all(host in dom for host, _name in PLANTED) and "DRIFTED" in dom, "the page shows the drifted hosts and their state")
+    check(dom.index("local03") < dom.index("local01"), "drifted checkouts come first on the page")
+
+
+def main() -> None:
+    work = Path(tempfile.mkdtemp(prefix="fleet-"))
+    work.chmod(0o755)
+    artifacts = Path(os.environ.get("JUNIT_OUTPUT_DIR", work / "junit")).parent / "artifacts"
+    (work / "served").mkdir()
+    make_upstreams(work / "served")
+    ensure_owner()
+    sshd = None
+    try:
+        with GitServers(str(work / "served"), auth=f"alice:{SECRET}") as servers:
+            sshd = Sshd(work / "ssh", SSH_HOSTS)
+            fleet = Fleet(work, servers, sshd, sys.argv[1:])
+            every = {(host, name) for host in LOCAL_HOSTS + SSH_HOSTS for name in CHECKOUTS}
+
+            fleet.play()
+            rows = fleet.rows(fleet.report())
+            check(set(rows) == every and all(r["state"] == "IN_SYNC" for r in rows.values()),
+                  f"the first run brought all {len(every)} checkouts of {len(LOCAL_HOSTS + SSH_HOSTS)} hosts in sync")
+            app_owner = (fleet.checkout_path("ssh01", "app") / "app.conf").stat().st_uid
+            check(app_owner == int(subprocess.check_output(["id", "-u", OWNER])), "the app checkouts belong to their owner")
+
+            fleet.play()
+            check(not any(r["changed"] for r in fleet.rows(fleet.report()).values()), "a second run changes nothing")
+
+            plant_drift(fleet)
+            before = fleet.digest()
+            requests = len(servers.http_requests)
+            out = fleet.play("--check", "--diff")
+            rows = fleet.rows(fleet.report())
+            drifted = {key for key, row in rows.items() if row["state"] != "IN_SYNC"}
+            check(drifted == PLANTED, f"--check reports exactly the planted drift: {sorted(drifted)}")
+            check({key for key, row in rows.items() if row["changed"]} == PLANTED, "--check shows exactly those as changed")
+            check(fleet.digest() == before, "--check left every host's files untouched, .git included")
+            asked = [line for line in servers.http_requests[requests:] if line.startswith("POST")]
+            check(len(asked) == 1,  # protocol v2: one POST (ls-refs) per ls-remote; check mode never fetches
+                  f"the HTTPS git server answered one ls-remote for the whole fleet, not one per host ({asked})")
+            check("+modified: config.conf" not in out and "-modified: config.conf" in out, "--diff shows the hand edit that would go")
+            table = [line for line in out.splitlines() if line.startswith(("local", "ssh")) and "DRIFTED" in line]
+            check(sorted(line.split()[0] for line in table) == sorted(host for host, _name in PLANTED),
+                  "the report table in the terminal lists the drifted checkouts")
+            check_junit(fleet, PLANTED)
+            check_html(fleet, artifacts)
+
+            fleet.play()
+            rows = fleet.rows(fleet.report())
+            check({key for key, row in rows.items() if row["changed"]} == PLANTED, "the real run fixed exactly the planted drift")
+            check(all(row["state"] == "IN_SYNC" for row in rows.values()), "every checkout is in sync again")
+            backups = git("-C", str(fleet.checkout_path("local03", "app")), "-c", f"safe.directory={fleet.checkout_path('local03', 'app')}",
+                          "for-each-ref", "refs/gitops/backups/")
+            check(bool(backups), "the hand edit on local03 was kept in a backup ref")
+
+            fleet.play("--check")
+            check(not any(r["changed"] or r["state"] != "IN_SYNC" for r in fleet.rows(fleet.report()).values()),
+                  "--check after the fix reports no drift")
+
+            git("commit", "--quiet", "--allow-empty", "-m", "moves on", cwd=work / "served" / "app")
+            fleet.play("-e", "checkouts_mode=audit", "-e", "checkouts_fail_on_drift=true", expect_rc=2)
+            rows = fleet.rows(fleet.report())
+            apps = {key: row for key, row in rows.items() if key[1] == "app"}
+            check(all(row["state"] == "DRIFTED" for row in apps.values()), "the audit finds every app checkout behind")
+            check(len({row["desired_revision"] for row in apps.values()}) == 1, "every host was given the same desired revision")
+    finally:
+        if sshd is not None:
+            sshd.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+# Copyright (c) fleetops.gitops contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A sample fleet for the report tests (and the callback tests): module results shaped as the modules return them."""
+
+from __future__ import annotations
+
+import typing as t
+from datetime import datetime, timezone
+
+from ansible_collections.fleetops.gitops.plugins.plugin_utils._report import FleetReport
+
+DESIRED = "8f3c2a9d0b6e4f1a7c5d3e2b1a0f9e8d7c6b5a43"
+DEPLOYED = "1f0c3b9e2d4a5f6e7d8c9b0a1f2e3d4c5b6a7f8e"
+NOW = datetime(2026, 12, 1, 7, 30, tzinfo=timezone.utc)
+SCRIPT_DETAIL = 'untracked files: <script>alert("x")</script>.txt & more'
+
+
+def status(state: str = "IN_SYNC", desired: str | None = DESIRED, actual: str | None = DESIRED,
+           when: str | None = "2026-12-01T07:15:00Z", details: t.Sequence[str] = ()) -> dict[str, t.Any]:
+    """A SyncStatus dict as SyncStatus.to_dict() makes it."""
+    return {"state": state, "desired_revision": desired, "actual_revision": actual, "last_synced_at": when,
+            "drift_details": list(details)}
+
+
+def single(path: str, sync_status: dict[str, t.Any], changed: bool = False, **extra: t.Any) -> dict[str, t.Any]:
+    """The single form: one checkout in ansible_facts.gitops_status, changed at the top."""
+    return {"changed": changed, "status": sync_status, "ansible_facts": {"gitops_status": {path: sync_status}}, **extra}
+
+
+def fill_sample(report: FleetReport) -> FleetReport:
+    """Four hosts, seven checkouts: 3 in sync, 2 drifted, 1 error, 1 unknown."""
+    report.add_result("web01", single("/srv/app", status(), changed=True))
+    report.add_result("web01", single("/etc/app/conf.d", status(
+        "DRIFTED", DESIRED, DEPLOYED, details=["revision differs: deployed 1f0c3b9e2d4a, desired 8f3c2a9d0b6e (2 commits behind)",
+                                               "tracked files modified: conf/app.ini", SCRIPT_DETAIL])))
+    report.add_result("web02", single("/srv/app", status()))
+    report.add_result("web10", single("/srv/app", status("DRIFTED", details=["detached HEAD, expected branch 'main'"])))
+    batch = {
+        "changed": True,
+        "msg": "1 of 3 checkouts failed",
+        "ansible_facts": {"gitops_status": {"/srv/app": status(), "/srv/tools": status("UNKNOWN", None, None, None)}},
+        "results": [
+            {"dest": "/srv/app", "changed": True, "status": status()},
+            {"dest": "/srv/tools", "changed": False, "status": status("UNKNOWN", None, None, None)},
+            {"dest": "/srv/broken", "changed": False, "failed": True, "msg": "dest: /srv/broken is a checkout of another repository"},
+        ],
+    }
+    report.add_result("db01", batch, failed=True)
+    return report
