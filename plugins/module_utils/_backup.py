@@ -22,15 +22,16 @@ _IDENTITY = {
 }
 
 
-def backup_local_changes(git: GitRunner, path: str, git_dir: str, head: str | None, replaced_by: str) -> str:
+def backup_local_changes(git: GitRunner, path: str, head: str | None, replaced_by: str) -> str:
     """Snapshot tracked changes and untracked (not ignored) files; return the new ref's name."""
     workdir = git.private_dir()
     try:
-        index = os.path.join(workdir, "index")
-        if os.path.exists(os.path.join(git_dir, "index")):
-            shutil.copyfile(os.path.join(git_dir, "index"), index)  # reuse the stat cache: no full rehash
-            git.give(index)
-        env = dict(_IDENTITY, GIT_INDEX_FILE=index)
+        # A fresh index filled from HEAD carries no stat cache, so every file is hashed: a timestamp that did not
+        # move (an edit in the same clock tick as the checkout) cannot hide a change, and tracked files that match
+        # .gitignore stay in the snapshot.
+        env = dict(_IDENTITY, GIT_INDEX_FILE=os.path.join(workdir, "index"))
+        if head:
+            git.run(["-C", path, "read-tree", head], env=env, summary="cannot snapshot local changes")
         git.run(["-C", path, "add", "--all", "--", "."], env=env, summary="cannot snapshot local changes")
         tree = git.run(["-C", path, "write-tree"], env=env).stdout.strip()
         message = (f"fleetops.gitops backup of local changes at {utc_now().strftime('%Y%m%dT%H%M%SZ')}\n\n"

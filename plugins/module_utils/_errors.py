@@ -124,8 +124,9 @@ class CorruptCheckout(GitOpsError):
     """git cannot read the checkout's objects or index; nothing was deleted."""
 
     def __init__(self, dest: str, stderr: str) -> None:
+        said = "; ".join(dict.fromkeys(line.strip() for line in stderr.splitlines() if line.strip()))
         super().__init__(
-            f"dest: {dest} is damaged, git cannot read it: {stderr.strip()}. Nothing was deleted. To repair, see what is "
+            f"dest: {dest} is damaged, git cannot read it ({said}). Nothing was deleted. To repair, see what is "
             f"missing with 'git -C {dest} fsck --full'; or move the folder aside (mv {dest} {dest}.damaged) and run again "
             "to clone it afresh, then copy back what you need from the damaged copy."
         )

@@ -201,7 +201,7 @@ class GitRunner:
         return result
 
     def _config(self) -> list[str]:
-        low_speed_time = int(min(30, max(1, self.deadline.seconds)))
+        low_speed_time = int(min(30, max(1, self.deadline.seconds / 2)))  # a stalled transfer fails well within the deadline
         return [*_HARDENING, "http.lowSpeedLimit=1000", f"http.lowSpeedTime={low_speed_time}"]
 
     def _environment(self) -> dict[str, str]:

@@ -308,7 +308,7 @@ class GitOpsSynchronizer:
             self._refuse(state, divergence)
         backup_ref = None
         if state.changes and self.local_changes == "backup":
-            backup_ref = backup_local_changes(git, self.dest, state.git_dir or "", state.head, target.sha)
+            backup_ref = backup_local_changes(git, self.dest, state.head, target.sha)
         elif divergence and (divergence == REWRITTEN or self.local_changes == "backup"):
             backup_ref = keep_commit(git, self.dest, state.head or "", divergence)
         self._switch(git, self.dest, target, state.upstream)
