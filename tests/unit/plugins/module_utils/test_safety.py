@@ -104,16 +104,20 @@ def _plant_command_config(config_file: Path, marker: Path) -> None:
         """))
 
 
+@pytest.mark.parametrize("transport", ["file", "git", "https"])
 @pytest.mark.parametrize("where", ["checkout", "global"])
-def test_config_that_runs_commands_never_runs(upstream, tmp_path, monkeypatch, where):
+def test_config_that_runs_commands_never_runs(upstream, served, servers, tmp_path, monkeypatch, where, transport):
     marker = tmp_path / "pwned"
     hooks = tmp_path / "evil-hooks"
     hooks.mkdir()
     for hook in ("post-checkout", "reference-transaction", "post-merge", "pre-auto-gc"):
         (hooks / hook).write_text(f"#!/bin/sh\ntouch {marker}-hook-{hook}\n")
         (hooks / hook).chmod(0o755)
+    monkeypatch.setenv("GIT_SSL_CAINFO", servers.ca_file)
+    url = {"file": upstream.url, "git": served("git"), "https": served("https")}[transport]
+    access = RemoteAccess.from_options(username="alice", password="s3cret-pw")  # https asks, so a helper would be run
     dest = tmp_path / "app"
-    GitOpsSynchronizer(upstream.url, str(dest)).run("main")
+    GitOpsSynchronizer(url, str(dest), access=access).run("main")
     for hook in ("post-checkout", "reference-transaction"):
         (dest / ".git" / "hooks" / hook).write_text(f"#!/bin/sh\ntouch {marker}-githooks-{hook}\n")
         (dest / ".git" / "hooks" / hook).chmod(0o755)
@@ -124,13 +128,14 @@ def test_config_that_runs_commands_never_runs(upstream, tmp_path, monkeypatch, w
         home.mkdir()
         _plant_command_config(home / ".gitconfig", marker)
         monkeypatch.setenv("HOME", str(home))
+    for _round in range(2):
+        upstream.commit()
+        url = {"file": upstream.url, "git": served("git"), "https": served("https")}[transport]
+        (dest / "file0.txt").write_text("hand edit\n")
+        assert GitOpsSynchronizer(url, str(dest), access=access).run("main").changed  # ls-remote, fetch, backup, checkout
     upstream.commit()
-    (dest / "file0.txt").write_text("hand edit\n")
-    assert GitOpsSynchronizer(upstream.url, str(dest)).run("main").changed  # status, ls-remote, fetch, backup, checkout
-    upstream.commit()
-    assert GitOpsSynchronizer(upstream.url, str(dest), access=RemoteAccess(username="u", password="p")).run("main").changed
-    upstream.commit()
-    assert Drift(str(dest), "main", compare_to="remote").run(reconcile=True).drifted
+    url = {"file": upstream.url, "git": served("git"), "https": served("https")}[transport]
+    assert Drift(str(dest), "main", compare_to="remote", access=access).run(reconcile=True).drifted
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("pwned")) == []
 
 
@@ -273,18 +278,24 @@ def _big(upstream, files: int = 0, megabytes: int = 0) -> str:
     return upstream.commit(content)
 
 
+@pytest.fixture
+def https_url(served, servers_reset, monkeypatch) -> t.Callable[[], str]:
+    """The upstream over HTTPS with basic auth, trusted through GIT_SSL_CAINFO; call it again to publish new commits."""
+    monkeypatch.setenv("GIT_SSL_CAINFO", servers_reset.ca_file)
+    return lambda: served("https").replace("https://", "https://alice:s3cret-pw@")
+
+
 def _no_leftovers(dest: Path) -> None:
     git_dir = dest / ".git"
     assert not list(git_dir.rglob("*.lock")) and not list((git_dir / "objects" / "pack").glob("tmp_*"))
     assert not [p for p in dest.parent.iterdir() if ".gitops-clone-" in p.name]
 
 
-def test_a_clone_killed_midway_is_redone(upstream, served, servers_reset, tmp_path):
+def test_a_clone_killed_midway_is_redone(upstream, https_url, servers_reset, tmp_path):
     _big(upstream, megabytes=2)
-    url = served("https").replace("https://", "https://alice:s3cret-pw@")
+    url = https_url()
     servers_reset.throttle(400_000)
     dest = tmp_path / "app"
-    os.environ["GIT_SSL_CAINFO"] = servers_reset.ca_file
     _kill_during(url, dest, lambda: any(".gitops-clone-" in p.name for p in tmp_path.iterdir())
                  and any(tmp_path.glob(".app.gitops-clone-*/.git/objects/pack/tmp_pack_*")))
     assert not dest.exists() and any(".gitops-clone-" in p.name for p in tmp_path.iterdir())
@@ -294,13 +305,12 @@ def test_a_clone_killed_midway_is_redone(upstream, served, servers_reset, tmp_pa
     _no_leftovers(dest)
 
 
-def test_a_fetch_killed_midway_is_redone(upstream, served, servers_reset, tmp_path):
-    url = served("https").replace("https://", "https://alice:s3cret-pw@")
-    os.environ["GIT_SSL_CAINFO"] = servers_reset.ca_file
+def test_a_fetch_killed_midway_is_redone(upstream, https_url, servers_reset, tmp_path):
+    url = https_url()
     dest = tmp_path / "app"
     GitOpsSynchronizer(url, str(dest)).run("main")
     new = _big(upstream, megabytes=2)
-    served("https")
+    https_url()
     servers_reset.throttle(400_000)
     _kill_during(url, dest, lambda: any((dest / ".git" / "objects" / "pack").glob("tmp_pack_*")))
     assert any((dest / ".git" / "objects" / "pack").glob("tmp_pack_*"))
@@ -337,11 +347,9 @@ def test_lock_files_in_use_are_not_removed(upstream, tmp_path):
         holder.wait()
 
 
-def test_two_runs_on_one_checkout_take_turns(upstream, served, servers_reset, tmp_path):
-    url = served("https").replace("https://", "https://alice:s3cret-pw@")
-    os.environ["GIT_SSL_CAINFO"] = servers_reset.ca_file
+def test_two_runs_on_one_checkout_take_turns(upstream, https_url, servers_reset, tmp_path):
     _big(upstream, megabytes=1)
-    served("https")
+    url = https_url()
     servers_reset.throttle(300_000)
     dest = tmp_path / "app"
     first = threading.Thread(target=GitOpsSynchronizer(url, str(dest)).run, args=("main",))
@@ -354,9 +362,8 @@ def test_two_runs_on_one_checkout_take_turns(upstream, served, servers_reset, tm
     assert waiting.changed is False and _git(dest, "rev-parse", "HEAD") == upstream.head()
 
 
-def test_transient_failures_are_retried_and_permanent_ones_are_not(upstream, served, servers_reset, tmp_path):
-    url = served("https").replace("https://", "https://alice:s3cret-pw@")
-    os.environ["GIT_SSL_CAINFO"] = servers_reset.ca_file
+def test_transient_failures_are_retried_and_permanent_ones_are_not(https_url, servers_reset, tmp_path):
+    url = https_url()
     servers_reset.fail_next(503, 502)
     assert GitOpsSynchronizer(url, str(tmp_path / "a"), access=RemoteAccess(retries=2)).run("main").changed
     servers_reset.fail_next(503)
@@ -369,11 +376,9 @@ def test_transient_failures_are_retried_and_permanent_ones_are_not(upstream, ser
     assert len(servers_reset.http_requests) - asked == 1
 
 
-def test_a_stalled_transfer_fails_on_the_low_speed_limit(upstream, served, servers_reset, tmp_path):
-    url = served("https").replace("https://", "https://alice:s3cret-pw@")
-    os.environ["GIT_SSL_CAINFO"] = servers_reset.ca_file
+def test_a_stalled_transfer_fails_on_the_low_speed_limit(upstream, https_url, servers_reset, tmp_path):
     _big(upstream, megabytes=1)
-    served("https")
+    url = https_url()
     servers_reset.throttle(200)
     start = time.monotonic()
     with pytest.raises(GitCommandError) as caught:

@@ -294,16 +294,23 @@ def main() -> None:
     parser.add_argument("--state", required=True, help="JSON file to write the servers' URLs to")
     parser.add_argument("--auth", help="USER:PASSWORD required by the HTTPS server")
     parser.add_argument("--lifetime", type=float, default=3600, help="stop after this many seconds whatever happens")
+    parser.add_argument("--sshd", help="also run sshd, keeping its keys in this new folder")
     args = parser.parse_args()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     with GitServers(args.root, args.auth) as servers:
+        sshd = SshServer(args.sshd) if args.sshd else None
+        described = servers.describe()
+        if sshd is not None:
+            described.update(ssh=f"ssh://root@127.0.0.1:{sshd.port}", ssh_key=sshd.key, known_hosts=sshd.known_hosts)
         temp = args.state + ".tmp"
         with open(temp, "w", encoding="utf-8") as handle:
-            json.dump(servers.describe(), handle)
+            json.dump(described, handle)
         os.replace(temp, args.state)
         stop.wait(args.lifetime)  # a test run that dies without stopping us must not leave servers behind
+        if sshd is not None:
+            sshd.close()
     os.unlink(args.state)
     sys.exit(0)
 
