@@ -20,7 +20,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._errors import Des
 DEFAULT_LOCK_TIMEOUT = 60.0
 # Lock files git leaves when it dies mid-operation, and the temporary packs of a fetch cut short.
 _GIT_LOCKS = ("index.lock", "HEAD.lock", "ORIG_HEAD.lock", "FETCH_HEAD.lock", "config.lock", "packed-refs.lock",
-              "shallow.lock", "refs/**/*.lock", "logs/**/*.lock")
+              "shallow.lock", "refs/**/*.lock")
 _TEMP_PACKS = ("objects/pack/tmp_*", "objects/pack/.tmp-*", "objects/tmp_objdir-*", "objects/incoming-*")
 _CLONE_LEFTOVER = ".{name}.gitops-clone-"
 
