@@ -127,7 +127,7 @@ class GitOpsSynchronizer:
                 state = read_checkout_state(git, self.repo_path, self.remote)
                 self.checkout = state
                 desired = self._get_head_revision(git, state)
-                url = self.repo_url or self._configured_url(state) if self.compare_to == "remote" else None
+                url = (self.repo_url or self._configured_url(state)) if self.compare_to == "remote" else None
                 findings = find_drift(
                     git, state, desired=desired, branch=self.target_branch, remote=self.remote,
                     expected_url=self.repo_url, last_revision=read_state(state.git_dir).get("revision"),
