@@ -56,6 +56,84 @@ options:
     description:
       - The group git runs with; defaults to O(owner)'s primary group.
     type: str
+  allowed_transports:
+    description:
+      - The transports git may use, given to git itself (C(GIT_ALLOW_PROTOCOL)), so that neither O(repo) nor
+        anything the remote or a checkout's config says can make git use another (C(ext::), C(fd::), plain http...).
+      - Narrow it for production, for example to V([https]) or V([ssh]); V(file) covers local paths too.
+    type: list
+    elements: str
+    choices: [https, ssh, git, file]
+    default: [https, ssh, git, file]
+  username:
+    description:
+      - User name for https. With O(token) and no O(username), V(x-access-token) is used.
+    type: str
+  password:
+    description:
+      - Password for https. It reaches git through an askpass program and its environment; never through the URL,
+        the command line (visible in C(/proc)) or C(.git/config), and it is masked in all output.
+    type: str
+  token:
+    description:
+      - An access token for https, handed to git as the password (see O(password)).
+    type: str
+  ssh_key:
+    description:
+      - The text of an SSH private key (for example C("{{ lookup('ansible.builtin.file', 'deploy_key') }}") on the
+        controller). It is written to a 0600 file in a private temporary folder for the run and removed afterwards,
+        whatever happens; the checkout's and the user's SSH agent and keys are not used then.
+    type: str
+  known_hosts:
+    description:
+      - Lines of an SSH C(known_hosts) file that the remote's host key must match. Without it the user's
+        C(~/.ssh/known_hosts) is used. Host keys are always checked strictly, unless O(accept_newhostkey=true).
+    type: str
+  accept_newhostkey:
+    description:
+      - Accept (and record) the host key of an SSH server seen for the first time; a changed key still fails.
+    type: bool
+    default: false
+  retries:
+    description:
+      - How many more times a network operation is tried after a transient failure (refused or reset connection,
+        HTTP 5xx, a remote that hung up), waiting 1, 2, 4... seconds, within O(timeout). Permanent failures
+        (authentication, not found, host key) are not retried.
+    type: int
+    default: 2
+  lock_timeout:
+    description:
+      - Only one run works on a checkout at a time. Seconds to wait for another run to finish before failing.
+    type: float
+    default: 60
+  on_rewrite:
+    description:
+      - What to do when the remote's history was rewritten (force-pushed), so that the new revision does not contain
+        the one deployed. V(follow) goes to the new revision and keeps the old commit in a backup ref; V(fail) stops
+        and changes nothing.
+    type: str
+    choices: [follow, fail]
+    default: follow
+  verify_commit:
+    description:
+      - Refuse to deploy unless it is signed by a key from O(gpg_keys) or O(allowed_signers). V(commit) checks the
+        commit's signature, V(tag) the tag's (O(version) must be an annotated tag), V(both) both. A signed tag on an
+        unsigned commit passes V(tag) but not V(commit) or V(both).
+      - Verdicts come from git's exit codes and signature status (C(%G?)); only a good signature by a given key
+        counts - unknown, untrusted, expired or revoked keys fail.
+    type: str
+    choices: [none, commit, tag, both]
+    default: none
+  gpg_keys:
+    description:
+      - ASCII-armored OpenPGP public keys whose signatures count for O(verify_commit). They are trusted in a private
+        keyring for the run; the host's keyrings play no part.
+    type: list
+    elements: str
+  allowed_signers:
+    description:
+      - The text of an SSH C(allowed_signers) file (see C(ssh-keygen(1))) whose keys count for O(verify_commit).
+    type: str
   checkouts:
     description:
       - Many checkouts in one call, handled in parallel (see O(parallel)). Each item takes the options of the single
@@ -85,8 +163,12 @@ options:
     type: bool
     default: false
 notes:
-  - Git runs with a C locale, no terminal prompts, hooks and C(core.fsmonitor) switched off, and only the
-    https, ssh, git and file transports allowed.
+  - Git runs with a C locale and no terminal prompts; hooks, C(core.fsmonitor), C(core.sshCommand),
+    C(core.gitProxy), credential helpers and the remote's C(uploadpack) setting of a checkout (or of the system or
+    global config) never run; objects are checked as they are fetched (C(transfer.fsckObjects)).
+    docs/security.md in the collection lists every defence and the test that proves it.
+  - A checkout left by an interrupted run (lock files, temporary packs, a half-made clone) is repaired by the next
+    run, only while no other process uses it; a damaged one (missing or broken objects) is reported, never deleted.
   - A token or password inside an https URL is passed to git through an askpass program, never stored in
     C(.git/config), and masked in every result, warning and error. The module arguments themselves may still
     reach the managed host's syslog; prefer credentials that are not part of the URL.

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible_collections.fleetops.gitops.plugins.module_utils._access import DEFAULT_RETRIES, RemoteAccess
 from ansible_collections.fleetops.gitops.plugins.module_utils._batch import DEFAULT_PARALLEL, ItemOutcome
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import InvalidOption
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import DEFAULT_TIMEOUT
-from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import LOCAL_CHANGES
+from ansible_collections.fleetops.gitops.plugins.module_utils._locks import DEFAULT_LOCK_TIMEOUT
+from ansible_collections.fleetops.gitops.plugins.module_utils._signatures import MODES, SignaturePolicy
+from ansible_collections.fleetops.gitops.plugins.module_utils._url import TRANSPORTS
+from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import LOCAL_CHANGES, ON_REWRITE
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer as CheckoutSynchronizer
 from ansible_collections.fleetops.gitops.plugins.module_utils.drift import COMPARE_TO
 from ansible_collections.fleetops.gitops.plugins.module_utils.drift import GitOpsSynchronizer as DriftSynchronizer
@@ -30,6 +34,19 @@ _SHARED: Spec = {
     "timeout": {"type": "float", "default": DEFAULT_TIMEOUT},
     "owner": {"type": "str"},
     "group": {"type": "str"},
+    "allowed_transports": {"type": "list", "elements": "str", "choices": list(TRANSPORTS), "default": list(TRANSPORTS)},
+    "username": {"type": "str"},
+    "password": {"type": "str", "no_log": True},
+    "token": {"type": "str", "no_log": True},
+    "ssh_key": {"type": "str", "no_log": True},
+    "known_hosts": {"type": "str"},
+    "accept_newhostkey": {"type": "bool", "default": False, "no_log": False},
+    "retries": {"type": "int", "default": DEFAULT_RETRIES},
+    "lock_timeout": {"type": "float", "default": DEFAULT_LOCK_TIMEOUT},
+    "on_rewrite": {"type": "str", "default": "follow", "choices": list(ON_REWRITE)},
+    "verify_commit": {"type": "str", "default": "none", "choices": list(MODES)},
+    "gpg_keys": {"type": "list", "elements": "str", "no_log": False},
+    "allowed_signers": {"type": "str"},
 }
 _SYNC: Spec = dict(
     _SHARED,
@@ -83,9 +100,10 @@ def sync_one(spec: t.Mapping[str, t.Any], check_mode: bool, diff: bool) -> ItemO
     sync = CheckoutSynchronizer(
         spec["repo"], spec["dest"], remote=spec["remote"], depth=spec.get("depth"), local_changes=spec["local_changes"],
         timeout=spec["timeout"], owner=spec.get("owner"), group=spec.get("group"), mode=parse_mode(spec.get("mode")),
+        access=_access(spec), **_sync_options(spec),
     )
     result = sync.run(spec["version"], revision=spec.get("revision"), check_mode=check_mode, diff=diff)
-    return ItemOutcome(sync.dest, result.to_dict())
+    return ItemOutcome(sync.dest, result.to_dict(), result.warnings)
 
 
 def drift_one(spec: t.Mapping[str, t.Any], check_mode: bool, diff: bool) -> ItemOutcome:
@@ -93,9 +111,27 @@ def drift_one(spec: t.Mapping[str, t.Any], check_mode: bool, diff: bool) -> Item
     drift = DriftSynchronizer(
         spec["path"], spec["branch"], compare_to=spec["compare_to"], remote=spec["remote"], repo_url=spec.get("repo"),
         timeout=spec["timeout"], revision=spec.get("revision"), owner=spec.get("owner"), group=spec.get("group"),
+        access=_access(spec), sync_options=_sync_options(spec),
     )
     outcome = drift.run(reconcile=spec["reconcile"], check_mode=check_mode, diff=diff, local_changes=spec["local_changes"])
     return ItemOutcome(drift.repo_path, outcome.to_dict(), outcome.warnings)
+
+
+def _access(spec: t.Mapping[str, t.Any]) -> RemoteAccess:
+    return RemoteAccess.from_options(
+        transports=spec.get("allowed_transports"), username=spec.get("username"), password=spec.get("password"),
+        token=spec.get("token"), ssh_key=spec.get("ssh_key"), known_hosts=spec.get("known_hosts"),
+        accept_new_hostkey=bool(spec.get("accept_newhostkey")), retries=spec.get("retries"),
+    )
+
+
+def _sync_options(spec: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """The options of the clone/pull synchronizer that gitops_drift's reconcile uses too."""
+    return {
+        "signatures": SignaturePolicy(spec.get("verify_commit") or "none", tuple(spec.get("gpg_keys") or ()), spec.get("allowed_signers")),
+        "on_rewrite": spec.get("on_rewrite") or "follow",
+        "lock_timeout": spec.get("lock_timeout") or DEFAULT_LOCK_TIMEOUT,
+    }
 
 
 def parse_mode(value: t.Any) -> int | None:

@@ -22,25 +22,30 @@ _IDENTITY = {
 }
 
 
-def backup_local_changes(git: GitRunner, path: str, git_dir: str, head: str | None, replaced_by: str) -> str:
+def backup_local_changes(git: GitRunner, path: str, head: str | None, replaced_by: str) -> str:
     """Snapshot tracked changes and untracked (not ignored) files; return the new ref's name."""
     workdir = git.private_dir()
     try:
-        index = os.path.join(workdir, "index")
-        if os.path.exists(os.path.join(git_dir, "index")):
-            shutil.copyfile(os.path.join(git_dir, "index"), index)  # reuse the stat cache: no full rehash
-            git.give(index)
-        env = dict(_IDENTITY, GIT_INDEX_FILE=index)
+        # A fresh index filled from HEAD carries no stat cache, so every file is hashed: a timestamp that did not
+        # move (an edit in the same clock tick as the checkout) cannot hide a change, and tracked files that match
+        # .gitignore stay in the snapshot.
+        env = dict(_IDENTITY, GIT_INDEX_FILE=os.path.join(workdir, "index"))
+        if head:
+            git.run(["-C", path, "read-tree", head], env=env, summary="cannot snapshot local changes")
         git.run(["-C", path, "add", "--all", "--", "."], env=env, summary="cannot snapshot local changes")
         tree = git.run(["-C", path, "write-tree"], env=env).stdout.strip()
-        stamp = utc_now().strftime("%Y%m%dT%H%M%SZ")
-        message = (f"fleetops.gitops backup of local changes at {stamp}\n\n"
+        message = (f"fleetops.gitops backup of local changes at {utc_now().strftime('%Y%m%dT%H%M%SZ')}\n\n"
                    f"Taken before resetting {path} from {head or '(no commit)'} to {replaced_by}.\n")
         parents = ["-p", head] if head else []
         commit = git.run(["-C", path, "commit-tree", *parents, "-m", message, tree], env=env).stdout.strip()
-        ref = f"{BACKUP_NAMESPACE}{stamp}-{commit[:12]}"
-        git.run(["-C", path, "update-ref", "-m", "fleetops.gitops backup", ref, commit, ""], env=env,
-                summary="cannot record the backup ref")
-        return ref
+        return keep_commit(git, path, commit, "local changes")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def keep_commit(git: GitRunner, path: str, commit: str, reason: str) -> str:
+    """A new ref under refs/gitops/backups/ that keeps ``commit`` reachable; never overwrites one."""
+    ref = f"{BACKUP_NAMESPACE}{utc_now().strftime('%Y%m%dT%H%M%SZ')}-{commit[:12]}"
+    git.run(["-C", path, "update-ref", "-m", f"fleetops.gitops backup: {reason}", ref, commit, ""],
+            summary="cannot record the backup ref")
+    return ref

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 from dataclasses import dataclass, field
 
-from ansible_collections.fleetops.gitops.plugins.module_utils._errors import DestinationError, GitCommandError
+from ansible_collections.fleetops.gitops.plugins.module_utils._errors import CorruptCheckout, DestinationError, GitCommandError, GitOpsError
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
 
 
@@ -90,6 +91,20 @@ def read_checkout_state(git: GitRunner, path: str, remote: str) -> CheckoutState
         raise
     url = git.run(["-C", path, "config", "--get", "--", f"remote.{remote}.url"], ok=(0, 1)).stdout.strip()
     return _parse_status(path, status, url or None)
+
+
+_DAMAGE = re.compile(
+    r"corrupt|bad object|unable to read|missing (blob|tree|commit)|index file smaller than expected"
+    r"|bad signature 0x|bad index file|invalid object|loose object .* is corrupt|not a valid object name HEAD",
+    re.IGNORECASE,
+)
+
+
+def corrupt_or(error: GitCommandError, path: str) -> GitOpsError:
+    """The error to raise: a clear 'damaged checkout' one when git says it cannot read its objects or index."""
+    if _DAMAGE.search(error.stderr):
+        return CorruptCheckout(path, error.stderr)
+    return error
 
 
 def _foreign_owner(path: str) -> DestinationError:

@@ -82,16 +82,19 @@ class DestinationError(GitOpsError):
 
 
 class LocalChangesError(GitOpsError):
-    """``local_changes=fail`` met modified or untracked files."""
+    """``local_changes=fail`` met modified or untracked files, or commits made in the checkout."""
 
-    def __init__(self, dest: str, modified: t.Sequence[str], untracked: t.Sequence[str]) -> None:
+    def __init__(self, dest: str, modified: t.Sequence[str], untracked: t.Sequence[str], commits: t.Sequence[str] = ()) -> None:
         self.modified = list(modified)
         self.untracked = list(untracked)
+        self.commits = list(commits)
         parts = []
         if self.modified:
             parts.append(f"modified: {', '.join(self.modified)}")
         if self.untracked:
             parts.append(f"untracked: {', '.join(self.untracked)}")
+        if self.commits:
+            parts.append(f"local commits not on the remote, up to {', '.join(self.commits)}")
         super().__init__(
             f"local_changes=fail: {dest} has local changes ({'; '.join(parts)}); "
             "nothing was changed. Use local_changes=backup to keep them in a backup ref, "
@@ -99,4 +102,35 @@ class LocalChangesError(GitOpsError):
         )
 
     def details(self) -> dict[str, t.Any]:
-        return {"modified": self.modified, "untracked": self.untracked}
+        return {"modified": self.modified, "untracked": self.untracked, "commits": self.commits}
+
+
+class HistoryRewritten(GitOpsError):
+    """``on_rewrite=fail``: the remote's history no longer contains what was deployed."""
+
+    def __init__(self, dest: str, head: str) -> None:
+        super().__init__(
+            f"on_rewrite=fail: the history of the remote was rewritten (force-pushed): {dest} is at {head}, which the "
+            "new revision does not contain; nothing was changed. Set on_rewrite=follow to follow it (the old commit "
+            "is kept in a backup ref)."
+        )
+        self.head = head
+
+    def details(self) -> dict[str, t.Any]:
+        return {"option": "on_rewrite"}
+
+
+class CorruptCheckout(GitOpsError):
+    """git cannot read the checkout's objects or index; nothing was deleted."""
+
+    def __init__(self, dest: str, stderr: str) -> None:
+        said = "; ".join(dict.fromkeys(line.strip() for line in stderr.splitlines() if line.strip()))
+        super().__init__(
+            f"dest: {dest} is damaged, git cannot read it ({said}). Nothing was deleted. To repair, see what is "
+            f"missing with 'git -C {dest} fsck --full'; or move the folder aside (mv {dest} {dest}.damaged) and run again "
+            "to clone it afresh, then copy back what you need from the damaged copy."
+        )
+        self.stderr = stderr
+
+    def details(self) -> dict[str, t.Any]:
+        return {"option": "dest", "stderr": self.stderr}

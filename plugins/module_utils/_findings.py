@@ -9,6 +9,7 @@ import typing as t
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
+from ansible_collections.fleetops.gitops.plugins.module_utils._peek import ahead_behind
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import RepoUrl, redact_text
 
 _LISTED = 20
@@ -33,12 +34,15 @@ def find_drift(
     remote: str,
     expected_url: RepoUrl | None = None,
     last_revision: str | None = None,
+    peek_url: str | None = None,
 ) -> list[str]:
     """Everything that separates ``state`` from the desired checkout.
 
     ``branch`` is the branch HEAD should be on, or None when HEAD should be
     detached (a tag or a commit). ``last_revision`` is the commit this
     collection last synced, used to tell rewritten upstream history apart.
+    With ``peek_url``, a desired commit not fetched yet is looked at in a
+    throwaway repository, so that the distance can still be told.
     """
     if not state.exists:
         return [f"checkout is missing: {state.path} does not exist"]
@@ -55,7 +59,7 @@ def find_drift(
         findings.append("the checkout has no commit yet (an interrupted clone?)")
     elif desired is not None and state.head != desired:
         findings.append(f"revision differs: deployed {short(state.head)}, desired {short(desired)} "
-                        f"({_distance(git, state, desired, last_revision)})")
+                        f"({_distance(git, state, desired, last_revision, peek_url)})")
     if branch is not None and state.branch is None:
         findings.append(f"detached HEAD, expected branch '{branch}'")
     elif branch is not None and state.branch != branch:
@@ -69,12 +73,16 @@ def find_drift(
     return findings
 
 
-def _distance(git: GitRunner, state: CheckoutState, desired: str, last_revision: str | None) -> str:
-    """How far HEAD is from ``desired``, when the desired commit is already in the object store."""
+def _distance(git: GitRunner, state: CheckoutState, desired: str, last_revision: str | None, peek_url: str | None) -> str:
+    """How far HEAD is from ``desired``: from the checkout's objects, else (with ``peek_url``) from a peek."""
     result = git.run(["-C", state.path, "rev-list", "--left-right", "--count", f"{state.head}...{desired}", "--"], ok=(0, 128))
-    if result.rc != 0:
-        return "distance unknown: the desired commit has not been fetched"
-    ahead, behind = (int(n) for n in result.stdout.split())
+    if result.rc == 0:
+        ahead, behind = (int(n) for n in result.stdout.split())
+    else:
+        counts = ahead_behind(git, state.git_dir or "", state.head or "", peek_url, desired) if peek_url else None
+        if counts is None:
+            return "distance unknown: the desired commit has not been fetched"
+        ahead, behind = counts
     if ahead and last_revision == state.head:
         return (f"history rewritten upstream: the deployed commit is no longer on the desired history "
                 f"({behind} behind, {ahead} ahead)")

@@ -109,7 +109,7 @@ def resolve(git: GitRunner, url: str, version: str, *, shown_url: str, option: s
 
 
 def _resolve_default_branch(git: GitRunner, url: str, shown_url: str, option: str) -> Target:
-    out = git.run(["ls-remote", "--symref", "--", url, "HEAD"], summary="cannot read the remote's default branch").stdout
+    out = git.run(["ls-remote", "--symref", "--", url, "HEAD"], summary="cannot read the remote's default branch", network=True).stdout
     branch = sha = None
     for line in out.splitlines():
         if line.startswith("ref: refs/heads/") and line.endswith("\tHEAD"):
@@ -122,7 +122,7 @@ def _resolve_default_branch(git: GitRunner, url: str, shown_url: str, option: st
 
 
 def _ls_remote(git: GitRunner, url: str, patterns: list[str]) -> dict[str, str]:
-    out = git.run(["ls-remote", "--", url, *patterns], summary="cannot list the remote's refs").stdout
+    out = git.run(["ls-remote", "--", url, *patterns], summary="cannot list the remote's refs", network=True).stdout
     refs = {}
     for line in out.splitlines():
         sha, _tab, ref = line.partition("\t")

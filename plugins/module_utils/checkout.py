@@ -6,8 +6,10 @@
 ``GitOpsSynchronizer(repo_url, local_path)`` keeps one checkout at a branch,
 tag or commit: it clones when the path is absent, else fetches and hard-resets.
 Deciding is read-only (``plan()``); a checkout already in step costs three git
-processes and writes nothing. Local changes are backed up to a ref under
-``refs/gitops/backups/`` before a reset, unless told to discard them or fail.
+processes and writes nothing. Local changes (and local commits) are backed up
+to a ref under ``refs/gitops/backups/`` before a reset, unless told to discard
+them or fail. One run per checkout at a time; what a killed run left behind is
+repaired; a corrupted checkout is reported, never deleted.
 
 Example::
 
@@ -27,29 +29,36 @@ import secrets
 import shutil
 import stat
 import typing as t
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from ansible_collections.fleetops.gitops.plugins.module_utils._backup import backup_local_changes
-from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState, git_dir, read_checkout_state
+from ansible_collections.fleetops.gitops.plugins.module_utils._access import RemoteAccess
+from ansible_collections.fleetops.gitops.plugins.module_utils._backup import backup_local_changes, keep_commit
+from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState, corrupt_or, git_dir, read_checkout_state
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import (
-    DestinationError, GitOpsError, InvalidOption, LocalChangesError, RefNotFound,
+    DestinationError, GitCommandError, GitOpsError, HistoryRewritten, InvalidOption, LocalChangesError, RefNotFound,
 )
 from ansible_collections.fleetops.gitops.plugins.module_utils._findings import find_drift, short
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import DEFAULT_TIMEOUT, GitRunner, runner_for
 from ansible_collections.fleetops.gitops.plugins.module_utils._identity import resolve_run_as
+from ansible_collections.fleetops.gitops.plugins.module_utils._locks import DEFAULT_LOCK_TIMEOUT, CheckoutLock, leftovers, remove_leftovers
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import (
     BRANCH, COMMIT, TAG, Target, is_commit_sha, resolve, validate_ref_name, validate_remote_name,
 )
+from ansible_collections.fleetops.gitops.plugins.module_utils._signatures import SignaturePolicy, verify
 from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import last_synced_at, read_state, record_sync
-from ansible_collections.fleetops.gitops.plugins.module_utils._url import parse_repo_url, redact_text, reject_control_characters, reject_option_like
 from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncState, SyncStatus
+from ansible_collections.fleetops.gitops.plugins.module_utils._url import parse_repo_url, redact_text, reject_control_characters, reject_option_like
 
 log = logging.getLogger(__name__)
 
 LOCAL_CHANGES = ("backup", "discard", "fail")
+ON_REWRITE = ("follow", "fail")
 CLONE = "clone"
 UPDATE = "update"
 NONE = "none"
+# How HEAD relates to the target, when the target's objects are at hand.
+REWRITTEN = "rewritten"          # HEAD was our last sync, and the remote no longer has it in its history
+LOCAL_COMMITS = "local commits"  # HEAD has commits someone made here, which the target does not contain
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,8 @@ class SyncPlan:
     target: Target
     action: str
     findings: tuple[str, ...] = ()
+    divergence: str | None = None
+    leftovers: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -82,6 +93,7 @@ class SyncResult:
     status: SyncStatus
     backup_ref: str | None = None
     diff: dict[str, str] | None = None
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -119,6 +131,10 @@ class GitOpsSynchronizer:
         owner: str | None = None,
         group: str | None = None,
         mode: int | None = None,
+        access: RemoteAccess | None = None,
+        signatures: SignaturePolicy | None = None,
+        on_rewrite: str = "follow",
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     ) -> None:
         self.url = parse_repo_url(repo_url, "repo")
         reject_control_characters("dest", local_path)
@@ -128,12 +144,13 @@ class GitOpsSynchronizer:
         validate_remote_name("remote", remote)
         if depth is not None and depth < 1:
             raise InvalidOption("depth", f"must be a positive number of commits, not {depth}")
-        if local_changes not in LOCAL_CHANGES:
-            raise InvalidOption("local_changes", f"must be one of {', '.join(LOCAL_CHANGES)}, not '{local_changes}'")
+        _choice("local_changes", local_changes, LOCAL_CHANGES)
+        _choice("on_rewrite", on_rewrite, ON_REWRITE)
         if timeout <= 0:
             raise InvalidOption("timeout", f"must be a positive number of seconds, not {timeout}")
         if mode is not None and not 0 <= mode <= 0o7777:
             raise InvalidOption("mode", f"must be a permission mode such as 0750, not {mode}")
+        self.access = (access or RemoteAccess()).for_url(self.url)
         self.dest = os.path.abspath(os.path.expanduser(local_path))
         self.remote = remote
         self.depth = depth
@@ -141,6 +158,9 @@ class GitOpsSynchronizer:
         self.timeout = timeout
         self.mode = mode
         self.run_as = resolve_run_as(owner, group)
+        self.signatures = signatures or SignaturePolicy()
+        self.on_rewrite = on_rewrite
+        self.lock_timeout = lock_timeout
 
     # -- the spec's interface -------------------------------------------------
 
@@ -172,21 +192,24 @@ class GitOpsSynchronizer:
 
     def run(self, version: str = "main", *, revision: str | None = None, check_mode: bool = False,
             diff: bool = False) -> SyncResult:
-        """Plan, then (unless ``check_mode``) apply.
+        """Plan, then (unless ``check_mode``) apply, holding the checkout's lock.
 
         ``revision`` pins the commit ``version`` must be at: HEAD stays on a
         branch ``version`` but at exactly this commit. With ``version`` given
         as ``refs/heads/NAME`` or ``refs/tags/NAME`` the remote is not asked at all.
         """
         with self._runner() as git:
-            plan = self._plan(git, version, revision)
             if check_mode:
-                status = SyncStatus(SyncState.DRIFTED if plan.changed else SyncState.IN_SYNC, plan.after, plan.before,
-                                    last_synced_at(plan.state.git_dir), list(plan.findings))
-                return SyncResult(plan, status, diff=self._diff(git, plan) if diff else None)
-            backup_ref = self._apply(git, plan, version)
-            result = SyncResult(plan, SyncStatus(SyncState.IN_SYNC, plan.after, plan.after, last_synced_at(git_dir(self.dest))),
-                                backup_ref=backup_ref)
+                return self._check(git, version, revision, diff)
+            with CheckoutLock(self.dest, self.lock_timeout):
+                plan = self._plan(git, version, revision)
+                warnings = self._repair(plan)
+                try:
+                    backup_ref = self._apply(git, plan, version)
+                except GitCommandError as error:
+                    raise corrupt_or(error, self.dest) from None
+            status = SyncStatus(SyncState.IN_SYNC, plan.after, plan.after, last_synced_at(git_dir(self.dest)))
+            result = SyncResult(plan, status, backup_ref=backup_ref, warnings=warnings)
             if diff:
                 result.diff = self._diff(git, plan)
             return result
@@ -194,7 +217,20 @@ class GitOpsSynchronizer:
     # -- internals -------------------------------------------------------------
 
     def _runner(self) -> GitRunner:
-        return runner_for(self.url, self.timeout, self.run_as)
+        return runner_for(self.url, self.timeout, self.run_as, self.access)
+
+    def _check(self, git: GitRunner, version: str, revision: str | None, diff: bool) -> SyncResult:
+        plan = self._plan(git, version, revision)
+        warnings = [f"{self.dest}: would remove what an interrupted git run left: {', '.join(plan.leftovers)}"] if plan.leftovers else []
+        if plan.changed and self.signatures.enabled:
+            if plan.state.is_checkout and _has_commit(git, self.dest, plan.after):
+                verify(git, self.dest, plan.target, self.signatures)
+            else:
+                warnings.append(f"{self.dest}: the signature of {short(plan.after)} is checked when it is fetched, "
+                                "which check mode never does")
+        status = SyncStatus(SyncState.DRIFTED if plan.changed else SyncState.IN_SYNC, plan.after, plan.before,
+                            last_synced_at(plan.state.git_dir), list(plan.findings))
+        return SyncResult(plan, status, diff=self._diff(git, plan) if diff else None, warnings=warnings)
 
     def _resolve(self, git: GitRunner, version: str, revision: str | None) -> Target:
         validate_ref_name("version", version)
@@ -213,10 +249,16 @@ class GitOpsSynchronizer:
         return Target(found.kind, found.name, revision)
 
     def _plan(self, git: GitRunner, version: str, revision: str | None) -> SyncPlan:
-        state = read_checkout_state(git, self.dest, self.remote)
+        try:
+            state = read_checkout_state(git, self.dest, self.remote)
+        except GitCommandError as error:
+            raise corrupt_or(error, self.dest) from None
+        found = tuple(leftovers(self.dest, state.git_dir))
         if not state.exists or state.empty:
             target = self._resolve(git, version, revision)
-            return SyncPlan(state, target, CLONE, tuple(find_drift(git, state, desired=target.sha, branch=target.branch, remote=self.remote)))
+            self.signatures.check_target(target)
+            findings = find_drift(git, state, desired=target.sha, branch=target.branch, remote=self.remote)
+            return SyncPlan(state, target, CLONE, tuple(findings), leftovers=found)
         if not state.is_checkout:
             raise DestinationError("dest", f"{self.dest} {state.problem}; it was left untouched. "
                                            "Point dest at an absent or empty folder, or move it away yourself.")
@@ -226,12 +268,29 @@ class GitOpsSynchronizer:
             raise DestinationError("repo", f"{self.dest} is a checkout of {redact_text(state.remote_url, self.url.secrets)}, "
                                            f"not of {self.url.display}; it was left untouched")
         target = self._resolve(git, version, revision)
-        findings = find_drift(git, state, desired=target.sha, branch=target.branch, remote=self.remote,
-                              last_revision=read_state(state.git_dir).get("revision"))
+        self.signatures.check_target(target)
+        last_revision = read_state(state.git_dir).get("revision")
+        findings = find_drift(git, state, desired=target.sha, branch=target.branch, remote=self.remote, last_revision=last_revision)
         findings += self._mode_findings()
-        if state.changes and self.local_changes == "fail":
-            raise LocalChangesError(self.dest, state.changes.modified, state.changes.untracked)
-        return SyncPlan(state, target, UPDATE if findings else NONE, tuple(findings))
+        divergence = None
+        if state.head and state.head != target.sha and _has_commit(git, self.dest, target.sha):
+            divergence = _divergence(git, self.dest, state.head, target.sha, last_revision)
+        self._refuse(state, divergence)
+        return SyncPlan(state, target, UPDATE if findings else NONE, tuple(findings), divergence, found)
+
+    def _refuse(self, state: CheckoutState, divergence: str | None) -> None:
+        """Stop before anything changes when the policy says so - in check mode exactly as in a real run."""
+        commits = [state.head or ""] if divergence == LOCAL_COMMITS else []
+        if (state.changes or commits) and self.local_changes == "fail":
+            raise LocalChangesError(self.dest, state.changes.modified, state.changes.untracked, commits)
+        if divergence == REWRITTEN and self.on_rewrite == "fail":
+            raise HistoryRewritten(self.dest, state.head or "")
+
+    def _repair(self, plan: SyncPlan) -> list[str]:
+        if not plan.leftovers:
+            return []
+        remove_leftovers(self.dest, plan.state.git_dir, plan.leftovers)
+        return [f"{self.dest}: removed what an interrupted git run left: {', '.join(plan.leftovers)}"]
 
     def _apply(self, git: GitRunner, plan: SyncPlan, version: str) -> str | None:
         if plan.action == CLONE:
@@ -240,11 +299,18 @@ class GitOpsSynchronizer:
         if plan.action == NONE:
             return None
         state, target = plan.state, plan.target
-        backup_ref = None
-        if state.changes and self.local_changes == "backup":
-            backup_ref = backup_local_changes(git, self.dest, state.git_dir or "", state.head, target.sha)
         if state.head != target.sha:
             self._fetch(git, self.dest, target)
+            verify(git, self.dest, target, self.signatures)
+        divergence = plan.divergence
+        if divergence is None and state.head and state.head != target.sha:
+            divergence = _divergence(git, self.dest, state.head, target.sha, read_state(state.git_dir).get("revision"))
+            self._refuse(state, divergence)
+        backup_ref = None
+        if state.changes and self.local_changes == "backup":
+            backup_ref = backup_local_changes(git, self.dest, state.head, target.sha)
+        elif divergence and (divergence == REWRITTEN or self.local_changes == "backup"):
+            backup_ref = keep_commit(git, self.dest, state.head or "", divergence)
         self._switch(git, self.dest, target, state.upstream)
         if state.changes.untracked:
             git.run(["-C", self.dest, "clean", "-d", "--force", "--quiet", "--"], summary="cannot remove untracked files")
@@ -275,8 +341,9 @@ class GitOpsSynchronizer:
                 args += ["--depth", str(self.depth)]
             if target.kind != COMMIT:
                 args += ["--branch", target.name or ""]
-            git.run([*args, "--", self.url.clean, work], summary=f"cannot clone {self.url.display}")
+            git.run([*args, "--", self.url.clean, work], summary=f"cannot clone {self.url.display}", network=True)
             self._fetch(git, work, target, only_if_missing=True)
+            verify(git, work, target, self.signatures)
             self._switch(git, work, target, f"{self.remote}/{target.name}")
             self._apply_mode(work)
             record_sync(os.path.join(work, ".git"), target.sha, repo=self.url.display, version=version, chown=git.give)
@@ -288,18 +355,29 @@ class GitOpsSynchronizer:
             raise
 
     def _fetch(self, git: GitRunner, path: str, target: Target, *, only_if_missing: bool = False) -> None:
-        """Fetch the target's ref, then make sure its commit is here (a pinned one may need fetching by SHA)."""
+        """Fetch the target's ref from the URL, then make sure its commit is here (a pinned one may need its SHA).
+
+        Fetching from the URL rather than the remote's name means no remote.*
+        setting of the checkout (uploadpack, proxy...) is read. A fetch cut
+        short leaves no temporary pack behind.
+        """
         if (only_if_missing or target.kind == COMMIT) and _has_commit(git, path, target.sha):
             return
         args = ["-C", path, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head"]
         if self.depth:
             args += ["--depth", str(self.depth)]
         summary = f"cannot fetch {target.describe()} from {self.url.display}"
-        git.run([*args, "--", self.remote, target.refspec(self.remote)], summary=summary)
-        if _has_commit(git, path, target.sha):
-            return
-        if target.kind != COMMIT:
-            git.run([*args, "--", self.remote, target.sha], ok=(0, 1, 128), summary=summary)
+        try:
+            git.run([*args, "--", self.url.clean, target.refspec(self.remote)], summary=summary, network=True)
+            if _has_commit(git, path, target.sha):
+                return
+            if target.kind != COMMIT:
+                git.run([*args, "--", self.url.clean, target.sha], ok=(0, 1, 128), summary=summary, network=True)
+        except GitCommandError:
+            pack_leftovers = [p for p in leftovers(path, git_dir(path)) if os.sep + "objects" + os.sep in p]
+            if pack_leftovers:
+                remove_leftovers(path, git_dir(path), pack_leftovers)
+            raise
         if not _has_commit(git, path, target.sha):
             option = "version" if target.kind == COMMIT else "revision"
             raise RefNotFound(option, target.sha, self.url.display,
@@ -338,6 +416,19 @@ class GitOpsSynchronizer:
                 result["prepared"] = (f"files changed from {short(state.head)} to {short(target.sha)}: not known yet, "
                                       "the new commit has not been fetched (check mode never fetches)\n")
         return result
+
+
+def _choice(option: str, value: str, choices: t.Sequence[str]) -> None:
+    if value not in choices:
+        raise InvalidOption(option, f"must be one of {', '.join(choices)}, not '{value}'")
+
+
+def _divergence(git: GitRunner, path: str, head: str, target: str, last_revision: str | None) -> str | None:
+    """None when ``target`` moves HEAD forward (or ancestry is unknown, as in a shallow clone); else why not."""
+    rc = git.run(["-C", path, "merge-base", "--is-ancestor", head, target], ok=(0, 1, 128)).rc
+    if rc != 1:
+        return None
+    return REWRITTEN if head == last_revision else LOCAL_COMMITS
 
 
 def _make_parents(path: str, give: t.Callable[[str], None]) -> None:

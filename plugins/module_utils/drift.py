@@ -25,6 +25,7 @@ import os
 import typing as t
 from dataclasses import dataclass, field, replace
 
+from ansible_collections.fleetops.gitops.plugins.module_utils._access import RemoteAccess
 from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState, git_dir, read_checkout_state
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError, InvalidOption
 from ansible_collections.fleetops.gitops.plugins.module_utils._findings import find_drift
@@ -94,6 +95,8 @@ class GitOpsSynchronizer:
         revision: str | None = None,
         owner: str | None = None,
         group: str | None = None,
+        access: RemoteAccess | None = None,
+        sync_options: t.Mapping[str, t.Any] | None = None,
     ) -> None:
         validate_ref_name("branch", target_branch)
         validate_remote_name("remote", remote)
@@ -110,6 +113,8 @@ class GitOpsSynchronizer:
         self.revision = revision
         self.owner, self.group = owner, group
         self.run_as = resolve_run_as(owner, group)
+        self.access = access or RemoteAccess()
+        self.sync_options = dict(sync_options or {})
         self.last_error: str | None = None
         self.checkout: CheckoutState | None = None
         self._status = SyncStatus(last_synced_at=last_synced_at(git_dir(repo_path)))
@@ -122,9 +127,11 @@ class GitOpsSynchronizer:
                 state = read_checkout_state(git, self.repo_path, self.remote)
                 self.checkout = state
                 desired = self._get_head_revision(git, state)
+                url = (self.repo_url or self._configured_url(state)) if self.compare_to == "remote" else None
                 findings = find_drift(
                     git, state, desired=desired, branch=self.target_branch, remote=self.remote,
                     expected_url=self.repo_url, last_revision=read_state(state.git_dir).get("revision"),
+                    peek_url=url.clean if url else None,
                 )
             except GitOpsError as error:
                 self._fail(str(error))
@@ -213,7 +220,8 @@ class GitOpsSynchronizer:
         if url is None:
             raise InvalidOption("repo", f"is required to reconcile {self.repo_path}: there is no checkout to read the remote URL from")
         return CheckoutSynchronizer(url.raw, self.repo_path, remote=self.remote, local_changes=local_changes,
-                                    timeout=self.timeout, owner=self.owner, group=self.group)
+                                    timeout=self.timeout, owner=self.owner, group=self.group, access=self.access,
+                                    **self.sync_options)
 
     def get_sync_status(self) -> SyncStatus:
         """The last known status, without asking git again."""
@@ -259,7 +267,7 @@ class GitOpsSynchronizer:
             return None
 
     def _runner(self) -> GitRunner:
-        return runner_for(self.repo_url, self.timeout, self.run_as)
+        return runner_for(self.repo_url, self.timeout, self.run_as, self.access)
 
     def _fail(self, message: str) -> None:
         self.last_error = message

@@ -97,6 +97,50 @@ options:
       group:
         description: See O(group).
         type: str
+      allowed_transports:
+        description: See O(allowed_transports).
+        type: list
+        elements: str
+        choices: [https, ssh, git, file]
+      username:
+        description: See O(username).
+        type: str
+      password:
+        description: See O(password).
+        type: str
+      token:
+        description: See O(token).
+        type: str
+      ssh_key:
+        description: See O(ssh_key).
+        type: str
+      known_hosts:
+        description: See O(known_hosts).
+        type: str
+      accept_newhostkey:
+        description: See O(accept_newhostkey).
+        type: bool
+      retries:
+        description: See O(retries).
+        type: int
+      lock_timeout:
+        description: See O(lock_timeout).
+        type: float
+      on_rewrite:
+        description: See O(on_rewrite).
+        type: str
+        choices: [follow, fail]
+      verify_commit:
+        description: See O(verify_commit).
+        type: str
+        choices: [none, commit, tag, both]
+      gpg_keys:
+        description: See O(gpg_keys).
+        type: list
+        elements: str
+      allowed_signers:
+        description: See O(allowed_signers).
+        type: str
 seealso:
   - module: fleetops.gitops.gitops_sync
 """

@@ -10,6 +10,7 @@ import typing as t
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError
 from ansible_collections.fleetops.gitops.plugins.plugin_utils._pins import pin_checkouts
 
 
@@ -25,7 +26,11 @@ class PinningAction(ActionBase):
         warnings = []
         if boolean(args.get("resolve_on_controller", False), strict=False):
             play_id = self._task.get_play()._uuid  # pylint: disable=protected-access  # one pin file per play
-            args, failures = pin_checkouts(args, play_id, version_key=self.VERSION_KEY, version_alias=self.VERSION_ALIAS)
+            try:
+                args, failures = pin_checkouts(args, play_id, version_key=self.VERSION_KEY, version_alias=self.VERSION_ALIAS)
+            except GitOpsError as error:
+                result.update(failed=True, msg=str(error), **error.details())
+                return result
             for failure in failures:
                 message = f"resolve_on_controller: the controller could not resolve a version: {failure}"
                 if not (args.get("checkouts") and boolean(args.get("allow_partial_failure", False), strict=False)):

@@ -18,6 +18,7 @@ import tempfile
 import time
 import typing as t
 
+from ansible_collections.fleetops.gitops.plugins.module_utils._access import RemoteAccess
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import runner_for
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import BRANCH, TAG, Target, is_commit_sha, resolve, validate_ref_name
@@ -34,7 +35,8 @@ class PlayPins:
         self.directory = directory or os.path.join(tempfile.gettempdir(), f"fleetops-gitops-{os.getuid()}")
         self.path = os.path.join(self.directory, f"pins-{play_id}.json")
 
-    def targets(self, wanted: t.Iterable[tuple[str, str]], timeout: float = CONTROLLER_TIMEOUT) -> dict[tuple[str, str], Target | str]:
+    def targets(self, wanted: t.Iterable[tuple[str, str]], timeout: float = CONTROLLER_TIMEOUT,
+                access: RemoteAccess | None = None) -> dict[tuple[str, str], Target | str]:
         """The Target of each (repo, version), or why it could not be resolved.
 
         The remote is asked only for what this play has not asked yet, failures included.
@@ -46,7 +48,7 @@ class PlayPins:
             known = self._read()
             missing = [pair for pair in wanted if _key(*pair) not in known]
             for repo, version in missing:
-                known[_key(repo, version)] = _resolve(repo, version, timeout)
+                known[_key(repo, version)] = _resolve(repo, version, timeout, access)
             if missing:
                 self._write(known)
         return {pair: Target(**known[_key(*pair)]) if "error" not in known[_key(*pair)] else known[_key(*pair)]["error"]
@@ -78,11 +80,11 @@ def _key(repo: str, version: str) -> str:
     return hashlib.sha256(f"{repo}\0{version}".encode()).hexdigest()
 
 
-def _resolve(repo: str, version: str, timeout: float) -> dict[str, t.Any]:
+def _resolve(repo: str, version: str, timeout: float, access: RemoteAccess | None) -> dict[str, t.Any]:
     try:
         url = parse_repo_url(repo)
         validate_ref_name("version", version)
-        with runner_for(url, timeout) as git:
+        with runner_for(url, timeout, access=access) as git:
             target = resolve(git, url.clean, version, shown_url=url.display)
     except GitOpsError as error:
         return {"error": str(error)}
@@ -108,7 +110,12 @@ def pin_checkouts(args: dict[str, t.Any], play_id: str, *, version_key: str, ver
         version = _version(form, version_key, version_alias) or defaults["version"]
         if repo and not form.get("revision") and not is_commit_sha(version):
             todo.append((form, repo, version))
-    targets = PlayPins(play_id).targets(((repo, version) for _form, repo, version in todo), float(defaults["timeout"]))
+    access = RemoteAccess.from_options(  # the call's credentials reach the controller's ls-remote too
+        transports=args.get("allowed_transports"), username=args.get("username"), password=args.get("password"),
+        token=args.get("token"), ssh_key=args.get("ssh_key"), known_hosts=args.get("known_hosts"),
+        accept_new_hostkey=bool(args.get("accept_newhostkey")),
+    )
+    targets = PlayPins(play_id).targets(((repo, version) for _form, repo, version in todo), float(defaults["timeout"]), access)
     failures = []
     for form, repo, version in todo:
         target = targets[(repo, version)]

@@ -48,6 +48,22 @@ def served(servers: t.Any, upstream: Upstream) -> t.Callable[[str], str]:
 
 
 @pytest.fixture(scope="session")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[t.Any]:
+    """sshd on 127.0.0.1 with a client key for root; git over ssh reaches any local path through it."""
+    if os.geteuid() != 0 or not os.path.exists("/usr/sbin/sshd"):
+        pytest.skip("needs root and openssh-server")
+    with load_gitserve().SshServer(str(tmp_path_factory.mktemp("sshd") / "ssh")) as server:
+        yield server
+
+
+@pytest.fixture
+def servers_reset(servers: t.Any) -> t.Iterator[t.Any]:
+    """The shared servers, with any fault or throttle a test sets cleared afterwards."""
+    yield servers
+    servers.reset_faults()
+
+
+@pytest.fixture(scope="session")
 def other_user() -> str:
     """A user other than root to own checkouts; made on the spot (as CI runs as root), else the test skips."""
     name = "fleetops-gitops-test"

@@ -21,7 +21,8 @@ _IDENTITY = {
 
 
 def run_git(*args: str, cwd: str | os.PathLike[str] | None = None) -> str:
-    env = dict(os.environ, **_IDENTITY)
+    """git for the tests' own fixtures: no system or global config, so a test that plants one affects only the code under test."""
+    env = dict(os.environ, GIT_CONFIG_GLOBAL="/dev/null", GIT_CONFIG_NOSYSTEM="1", **_IDENTITY)
     return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout.strip()
 
 

@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "setup_gitops" / "files"))
-from gitserve import GitServers, free_port, wait_for_port  # noqa: E402  pylint: disable=wrong-import-position
+from gitserve import GitServers, SshServer  # noqa: E402  pylint: disable=wrong-import-position
 
 LOCAL_HOSTS = [f"local{n:02}" for n in range(1, 21)]
 SSH_HOSTS = [f"ssh{n:02}" for n in range(1, 4)]
@@ -64,49 +63,13 @@ def make_upstreams(served: Path) -> None:
             git("commit", "--quiet", "-m", "after the tag", cwd=path)
 
 
-class Sshd:
-    """sshd on 127.0.0.1, one port per SSH host, with keys made for this run."""
-
-    def __init__(self, directory: Path, hosts: list[str]) -> None:
-        directory.mkdir(mode=0o700)
-        self.key = directory / "id_ed25519"
-        host_key = directory / "host_ed25519"
-        for path in (self.key, host_key):
-            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
-        (directory / "authorized_keys").write_text(self.key.with_suffix(".pub").read_text())
-        self.ports = {host: free_port() for host in hosts}
-        listen = "".join(f"ListenAddress 127.0.0.1:{port}\n" for port in self.ports.values())
-        config = directory / "sshd_config"
-        config.write_text(
-            f"{listen}HostKey {host_key}\nPidFile {directory}/sshd.pid\nAuthorizedKeysFile {directory}/authorized_keys\n"
-            "PermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
-            "UsePAM no\nStrictModes no\nSubsystem sftp internal-sftp\n"
-        )
-        host_public = host_key.with_suffix(".pub").read_text().split()[:2]
-        self.known_hosts = directory / "known_hosts"
-        self.known_hosts.write_text("".join(f"[127.0.0.1]:{port} {' '.join(host_public)}\n" for port in self.ports.values()))
-        os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # sshd's privilege separation folder
-        self.process = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(config)], stderr=subprocess.DEVNULL)
-        for port in self.ports.values():
-            wait_for_port(port)
-
-    def inventory_vars(self, host: str) -> str:
-        return (f"ansible_host=127.0.0.1 ansible_port={self.ports[host]} ansible_user=root "
-                f"ansible_ssh_private_key_file={self.key} "
-                f"ansible_ssh_common_args='-o UserKnownHostsFile={self.known_hosts} -o StrictHostKeyChecking=yes'")
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(10)
-
-
 def ensure_owner() -> None:
     if subprocess.run(["id", OWNER], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode:
         subprocess.run(["useradd", "--create-home", "--shell", "/bin/sh", OWNER], check=True)
 
 
 class Fleet:
-    def __init__(self, work: Path, servers: GitServers, sshd: Sshd, extra_args: list[str]) -> None:
+    def __init__(self, work: Path, servers: GitServers, sshd: SshServer, extra_args: list[str]) -> None:
         self.work = work
         self.servers = servers
         self.extra_args = extra_args
@@ -115,7 +78,12 @@ class Fleet:
         common = (f"fleet_root={work}/hosts/{{host}} ansible_python_interpreter={sys.executable}")
         lines = ["[fleet]"]
         lines += [f"{host} ansible_connection=local {common.format(host=host)}" for host in LOCAL_HOSTS]
-        lines += [f"{host} {sshd.inventory_vars(host)} {common.format(host=host)}" for host in SSH_HOSTS]
+        known_hosts = work / "known_hosts"
+        known_hosts.write_text(sshd.known_hosts)
+        lines += [f"{host} ansible_host=127.0.0.1 ansible_port={sshd.ports[host]} ansible_user=root "
+                  f"ansible_ssh_private_key_file={sshd.key} {common.format(host=host)} "
+                  f"ansible_ssh_common_args='-o UserKnownHostsFile={known_hosts} -o StrictHostKeyChecking=yes'"
+                  for host in SSH_HOSTS]
         https = servers.https_url.replace("https://", f"https://alice:{SECRET}@")
         lines += ["[fleet:vars]", f"git_url={servers.git_url}", f"https_url={https}", f"served={servers.root}",
                   f"ca_file={servers.ca_file}", f"app_owner={OWNER}", f"report_dir={self.reports}"]
@@ -213,7 +181,7 @@ def main() -> None:
     sshd = None
     try:
         with GitServers(str(work / "served"), auth=f"alice:{SECRET}") as servers:
-            sshd = Sshd(work / "ssh", SSH_HOSTS)
+            sshd = SshServer(str(work / "ssh"), SSH_HOSTS)
             fleet = Fleet(work, servers, sshd, sys.argv[1:])
             every = {(host, name) for host in LOCAL_HOSTS + SSH_HOSTS for name in CHECKOUTS}
 
@@ -266,7 +234,7 @@ def main() -> None:
             check(len({row["desired_revision"] for row in apps.values()}) == 1, "every host was given the same desired revision")
     finally:
         if sshd is not None:
-            sshd.stop()
+            sshd.close()
         shutil.rmtree(work, ignore_errors=True)
 
 

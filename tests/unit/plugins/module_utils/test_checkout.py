@@ -469,3 +469,28 @@ def test_a_pinned_revision_the_remote_does_not_have_fails_clearly(upstream, tmp_
         sync.run("refs/heads/main", revision="b" * 40)
     with pytest.raises(InvalidOption, match="revision: must be a full commit SHA"):
         sync.run("main", revision="abc")
+
+
+def test_an_edit_in_the_same_instant_as_the_sync_is_still_backed_up(upstream, tmp_path):
+    """Same size, same timestamp tick: only git's racy-clean check can see it, and the backup must not defeat it."""
+    dest = tmp_path / "app"
+    sync = GitOpsSynchronizer(upstream.url, str(dest))
+    for round_ in range(5):
+        sync.run("main")
+        (dest / "file0.txt").write_text(f"edit no {round_}\n"[:10])  # "content 0\n" is 10 bytes too
+        result = sync.run("main")
+        assert result.backup_ref, f"round {round_}: the edit was not seen"
+        assert _git(dest, "show", f"{result.backup_ref}:file0.txt") == f"edit no {round_}\n"[:10].strip()
+
+
+def test_a_tracked_file_that_matches_gitignore_is_backed_up_too(upstream, tmp_path):
+    (upstream.path / "tracked.log").write_text("shipped\n")
+    upstream.git("add", "--force", "tracked.log")
+    upstream.git("commit", "--quiet", "-m", "a tracked file despite *.log in .gitignore")
+    dest = tmp_path / "app"
+    sync = GitOpsSynchronizer(upstream.url, str(dest))
+    sync.run("main")
+    (dest / "tracked.log").write_text("hand edit\n")
+    result = sync.run("main")
+    assert _git(dest, "show", f"{result.backup_ref}:tracked.log") == "hand edit"
+    assert (dest / "tracked.log").read_text() == "shipped\n"

@@ -12,11 +12,12 @@ import pytest
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitCommandError, GitNotFound, GitTimeout
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
-from ansible_collections.fleetops.gitops.plugins.module_utils._url import Credentials
+from ansible_collections.fleetops.gitops.plugins.module_utils._access import RemoteAccess
 
 
 def _environment(git: GitRunner) -> dict[str, str]:
-    out = git.run(["-c", "alias.showenv=!env", "showenv"]).stdout
+    """The environment git gives its children, read through a shell alias run outside any repository."""
+    out = git.run(["-C", "/", "-c", "alias.showenv=!env", "showenv"]).stdout
     return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
 
@@ -31,13 +32,14 @@ def test_environment_is_c_locale_without_prompts_or_inherited_redirections(monke
     assert "LANGUAGE" not in env and "GIT_DIR" not in env
     assert "touch" not in env.get("GIT_CONFIG_PARAMETERS", "")
     assert env["GIT_ALLOW_PROTOCOL"] == "https:ssh:git:file"
-    assert env["GIT_SSH_COMMAND"] == "ssh -o BatchMode=yes"
+    assert env["GIT_SSH_COMMAND"] == "ssh -o BatchMode=yes -o ConnectTimeout=30 -o StrictHostKeyChecking=yes"
+    assert env["GIT_PROXY_COMMAND"] == ""
     assert env["GIT_SSL_CAINFO"] == "/kept.pem"
     assert os.path.basename(env["GIT_ASKPASS"]) == "false"
 
 
 def test_credentials_reach_git_through_askpass_and_its_folder_is_removed():
-    with GitRunner(credentials=Credentials("alice", "pw")) as git:
+    with GitRunner(access=RemoteAccess(username="alice", password="pw")) as git:
         env = _environment(git)
         askpass = env["GIT_ASKPASS"]
         assert os.stat(askpass).st_mode & 0o777 == 0o700

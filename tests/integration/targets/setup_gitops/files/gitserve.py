@@ -82,6 +82,9 @@ class _BackendHandler(BaseHTTPRequestHandler):
 
     def _backend(self) -> None:
         body = self._body() if self.command == "POST" else b""
+        if self.server.faults:
+            self._fail(self.server.faults.pop(0))
+            return
         if not self._authorized():
             self.send_response(401)
             self.send_header("WWW-Authenticate", 'Basic realm="git"')
@@ -111,7 +114,19 @@ class _BackendHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
-        self.wfile.write(payload)
+        if not self.server.bytes_per_second:
+            self.wfile.write(payload)
+            return
+        chunk = max(1, self.server.bytes_per_second // 10)
+        for start in range(0, len(payload), chunk):  # a slow link: about a tenth of the rate every 0.1 s
+            self.wfile.write(payload[start:start + chunk])
+            self.wfile.flush()
+            time.sleep(0.1)
+
+    def _fail(self, status: int) -> None:
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
 
 class _HttpServer(ThreadingHTTPServer):
@@ -122,6 +137,8 @@ class _HttpServer(ThreadingHTTPServer):
         self.root = root
         self.auth = auth
         self.requests: list[str] = []
+        self.faults: list[int] = []  # HTTP statuses to answer the next requests with, one each
+        self.bytes_per_second = 0    # 0: full speed
 
 
 class _BlackHole(threading.Thread):
@@ -147,6 +164,54 @@ class _BlackHole(threading.Thread):
         for conn in self.held:
             conn.close()
         self.sock.close()
+
+
+class SshServer:
+    """sshd on 127.0.0.1 (one port per name), with host and client keys made for this run; git works over it."""
+
+    def __init__(self, directory: str, names: t.Sequence[str] = ("ssh",)) -> None:
+        os.makedirs(directory, mode=0o700)
+        self.directory = directory
+        self.key = os.path.join(directory, "id_ed25519")
+        host_key = os.path.join(directory, "host_ed25519")
+        for path in (self.key, host_key):
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", path], check=True)
+        with open(self.key + ".pub", encoding="utf-8") as handle:
+            self.public_key = handle.read()
+        with open(os.path.join(directory, "authorized_keys"), "w", encoding="utf-8") as handle:
+            handle.write(self.public_key)
+        self.ports = {name: free_port() for name in names}
+        with open(host_key + ".pub", encoding="utf-8") as handle:
+            host_public = " ".join(handle.read().split()[:2])
+        self.known_hosts = "".join(f"[127.0.0.1]:{port} {host_public}\n" for port in self.ports.values())
+        config = os.path.join(directory, "sshd_config")
+        with open(config, "w", encoding="utf-8") as handle:
+            handle.write("".join(f"ListenAddress 127.0.0.1:{port}\n" for port in self.ports.values()))
+            handle.write(f"HostKey {host_key}\nPidFile {directory}/sshd.pid\nAuthorizedKeysFile {directory}/authorized_keys\n"
+                         "PermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+                         "UsePAM no\nStrictModes no\nSubsystem sftp internal-sftp\n")
+        os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # sshd's privilege separation folder
+        self.process = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", config], stderr=subprocess.DEVNULL,
+                                        start_new_session=True)
+        for port in self.ports.values():
+            wait_for_port(port)
+
+    @property
+    def port(self) -> int:
+        return next(iter(self.ports.values()))
+
+    def url(self, path: str) -> str:
+        return f"ssh://root@127.0.0.1:{self.port}{path}"
+
+    def close(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(10)
+
+    def __enter__(self) -> SshServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def make_certificate(directory: str) -> tuple[str, str]:
@@ -189,6 +254,19 @@ class GitServers:
     def http_requests(self) -> list[str]:
         return self._http.requests
 
+    def fail_next(self, *statuses: int) -> None:
+        """Answer the next HTTPS requests with these statuses (503: a transient fault, 404: a permanent one)."""
+        self._http.faults.extend(statuses)
+
+    def reset_faults(self) -> None:
+        """Back to a well-behaved server: no pending faults, full speed."""
+        self._http.faults.clear()
+        self._http.bytes_per_second = 0
+
+    def throttle(self, bytes_per_second: int) -> None:
+        """Send HTTPS answers at about this rate (0: full speed), to stretch a clone or fetch."""
+        self._http.bytes_per_second = bytes_per_second
+
     def describe(self) -> dict[str, str]:
         return {"git": self.git_url, "https": self.https_url, "blackhole": self.blackhole_url,
                 "ca_file": self.ca_file, "root": self.root, "pid": str(os.getpid())}
@@ -216,16 +294,23 @@ def main() -> None:
     parser.add_argument("--state", required=True, help="JSON file to write the servers' URLs to")
     parser.add_argument("--auth", help="USER:PASSWORD required by the HTTPS server")
     parser.add_argument("--lifetime", type=float, default=3600, help="stop after this many seconds whatever happens")
+    parser.add_argument("--sshd", help="also run sshd, keeping its keys in this new folder")
     args = parser.parse_args()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     with GitServers(args.root, args.auth) as servers:
+        sshd = SshServer(args.sshd) if args.sshd else None
+        described = servers.describe()
+        if sshd is not None:
+            described.update(ssh=f"ssh://root@127.0.0.1:{sshd.port}", ssh_key=sshd.key, known_hosts=sshd.known_hosts)
         temp = args.state + ".tmp"
         with open(temp, "w", encoding="utf-8") as handle:
-            json.dump(servers.describe(), handle)
+            json.dump(described, handle)
         os.replace(temp, args.state)
         stop.wait(args.lifetime)  # a test run that dies without stopping us must not leave servers behind
+        if sshd is not None:
+            sshd.close()
     os.unlink(args.state)
     sys.exit(0)
 

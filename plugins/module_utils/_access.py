@@ -1,0 +1,88 @@
+# Copyright (c) fleetops.gitops contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Private: how git may reach remotes - transports, credentials, SSH identity and host keys, retries."""
+
+from __future__ import annotations
+
+import shlex
+import typing as t
+from dataclasses import dataclass, replace
+
+from ansible_collections.fleetops.gitops.plugins.module_utils._errors import InvalidOption
+from ansible_collections.fleetops.gitops.plugins.module_utils._url import TRANSPORTS, RepoUrl, reject_control_characters
+
+DEFAULT_RETRIES = 2
+DEFAULT_TOKEN_USERNAME = "x-access-token"
+
+
+@dataclass(frozen=True)
+class RemoteAccess:
+    """Everything about reaching a remote that is not the URL itself.
+
+    Secrets (``password``, ``ssh_key``) reach git only through askpass and a
+    0600 key file in a private temporary folder; never through argv, a URL or
+    ``.git/config``.
+    """
+
+    transports: tuple[str, ...] = TRANSPORTS
+    username: str | None = None
+    password: str | None = None
+    ssh_key: str | None = None
+    known_hosts: str | None = None
+    accept_new_hostkey: bool = False
+    retries: int = DEFAULT_RETRIES
+
+    @classmethod
+    def from_options(cls, *, transports: t.Sequence[str] | None = None, username: str | None = None,
+                     password: str | None = None, token: str | None = None, ssh_key: str | None = None,
+                     known_hosts: str | None = None, accept_new_hostkey: bool = False,
+                     retries: int | None = None) -> RemoteAccess:
+        """Validate the module options that say how to reach a remote."""
+        allowed = tuple(transports) if transports is not None else TRANSPORTS
+        unknown = [name for name in allowed if name not in TRANSPORTS]
+        if unknown or not allowed:
+            raise InvalidOption("allowed_transports", f"must be a non-empty subset of {', '.join(TRANSPORTS)}, not {list(allowed)}")
+        if password and token:
+            raise InvalidOption("token", "give either password or token, not both")
+        if username:
+            reject_control_characters("username", username)
+        if retries is not None and retries < 0:
+            raise InvalidOption("retries", f"must be 0 or more, not {retries}")
+        if ssh_key is not None and "PRIVATE KEY" not in ssh_key:
+            raise InvalidOption("ssh_key", "must be the text of a private key (-----BEGIN ... PRIVATE KEY-----), not a path")
+        return cls(
+            transports=allowed,
+            username=username or (DEFAULT_TOKEN_USERNAME if token else None),
+            password=password or token,
+            ssh_key=ssh_key,
+            known_hosts=known_hosts,
+            accept_new_hostkey=accept_new_hostkey,
+            retries=DEFAULT_RETRIES if retries is None else retries,
+        )
+
+    def for_url(self, url: RepoUrl) -> RemoteAccess:
+        """This access, refusing a transport not allowed and taking credentials from the URL when none were given."""
+        if url.transport not in self.transports:
+            raise InvalidOption("repo", f"the '{url.transport}' transport is not in allowed_transports ({', '.join(self.transports)})")
+        credentials = url.credentials
+        if self.password is not None or credentials is None:
+            return self
+        return replace(self, username=self.username or credentials.username, password=credentials.password)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return tuple(s for s in (self.password, self.ssh_key) if s)
+
+    def ssh_command(self, key_file: str | None, known_hosts_file: str | None, connect_timeout: int) -> str:
+        """GIT_SSH_COMMAND: no prompts, strict host keys unless accept-new was chosen, our key only when given.
+
+        It outranks core.sshCommand in any config file; the paths are ours and quoted.
+        """
+        parts = ["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={connect_timeout}",
+                 "-o", f"StrictHostKeyChecking={'accept-new' if self.accept_new_hostkey else 'yes'}"]
+        if known_hosts_file:
+            parts += ["-o", f"UserKnownHostsFile={known_hosts_file}", "-o", "GlobalKnownHostsFile=/dev/null"]
+        if key_file:
+            parts += ["-i", key_file, "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none"]
+        return " ".join(shlex.quote(part) for part in parts)
