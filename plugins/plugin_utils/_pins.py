@@ -17,6 +17,7 @@ import os
 import tempfile
 import time
 import typing as t
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._access import RemoteAccess
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError
@@ -25,6 +26,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._refs import BRANC
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import parse_repo_url
 
 CONTROLLER_TIMEOUT = 60.0
+RESOLVERS = 16  # ls-remotes at once on the controller: each mostly waits on the network
 _STALE_AFTER = 7 * 24 * 3600
 
 
@@ -47,8 +49,9 @@ class PlayPins:
             fcntl.flock(lock, fcntl.LOCK_EX)
             known = self._read()
             missing = [pair for pair in wanted if _key(*pair) not in known]
-            for repo, version in missing:
-                known[_key(repo, version)] = _resolve(repo, version, timeout, access)
+            with ThreadPoolExecutor(max_workers=max(1, min(RESOLVERS, len(missing)))) as pool:
+                answers = pool.map(lambda pair: _resolve(pair[0], pair[1], timeout, access), missing)
+                known.update(zip((_key(*pair) for pair in missing), answers))
             if missing:
                 self._write(known)
         return {pair: Target(**known[_key(*pair)]) if "error" not in known[_key(*pair)] else known[_key(*pair)]["error"]
