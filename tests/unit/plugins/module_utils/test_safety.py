@@ -324,7 +324,7 @@ def test_a_checkout_killed_midway_is_repaired_and_nothing_is_lost(upstream, tmp_
     dest = tmp_path / "app"
     GitOpsSynchronizer(upstream.url, str(dest)).run("main")
     new = _big(upstream, files=20000)
-    _kill_during(upstream.url, dest, lambda: (dest / ".git" / "index.lock").exists())
+    _kill_during(upstream.url, dest, (dest / ".git" / "index.lock").exists)
     assert (dest / ".git" / "index.lock").exists()
     result = GitOpsSynchronizer(upstream.url, str(dest)).run("main")
     assert result.plan.after == new == _git(dest, "rev-parse", "HEAD") and _git(dest, "status", "--porcelain") == ""
