@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError, InvalidOption
+from ansible_collections.fleetops.gitops.plugins.module_utils._git import git_executable
 from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncState, SyncStatus
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import secrets_in
 
@@ -62,6 +63,7 @@ def execute(task: Task, params: t.Mapping[str, t.Any], *, key: str, check_mode: 
             outcome.result.pop("failed")
         return outcome
     specs = _item_specs(params, key)
+    git_executable()
     parallel = params.get("parallel") or DEFAULT_PARALLEL
     with ThreadPoolExecutor(max_workers=min(parallel, len(specs))) as pool:
         items = list(pool.map(lambda spec: _guarded(task, spec, key, check_mode, diff), specs))

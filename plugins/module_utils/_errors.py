@@ -34,6 +34,9 @@ class InvalidOption(GitOpsError):
 class GitNotFound(GitOpsError):
     """The git executable is not installed or not on PATH."""
 
+    def details(self) -> dict[str, t.Any]:
+        return {"git_missing": True}  # what the checkouts role keys its "install git" rescue on
+
 
 class GitCommandError(GitOpsError):
     """A git command failed; carries the (redacted) command, exit code and stderr."""

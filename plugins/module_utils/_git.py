@@ -173,10 +173,7 @@ class GitRunner:
 
     def _run_once(self, args: t.Sequence[str], *, ok: t.Container[int], env: t.Mapping[str, str] | None,
                   summary: str) -> GitResult:
-        git = shutil.which("git")
-        if git is None:
-            raise GitNotFound("git is not installed or not on PATH of the managed host; install git first")
-        argv = [git]
+        argv = [git_executable()]
         for item in self._config():
             argv += ["-c", item]
         argv += list(args)
@@ -187,6 +184,7 @@ class GitRunner:
         environment = dict(self._environment(), **(env or {}))
         proc = subprocess.Popen(  # noqa: S603 - argv list, no shell
             argv, env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            cwd="/",  # every path is absolute; the module's folder may be closed to `owner`, or lie inside another repository
             start_new_session=True, **(self.run_as.popen_options() if self.run_as else {}),
         )
         try:
@@ -262,6 +260,14 @@ def runner_for(url: RepoUrl | None, timeout: float, run_as: RunAs | None = None,
     if url is None:
         return GitRunner(timeout=timeout, access=access, run_as=run_as)
     return GitRunner(timeout=timeout, access=access.for_url(url), secrets=url.secrets, run_as=run_as)
+
+
+def git_executable() -> str:
+    """The git on PATH; a batch checks it once up front, so that a host without git fails once, not per item."""
+    git = shutil.which("git")
+    if git is None:
+        raise GitNotFound("git is not installed or not on PATH of the managed host; install git first")
+    return git
 
 
 def sweep_private_dirs() -> None:

@@ -184,6 +184,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+git_missing:
+  description:
+    - V(true) when the task failed because git is not installed, or not on E(PATH), on the managed host. The role
+      R(fleetops.gitops.checkouts,ansible_collections.fleetops.gitops.checkouts_role) installs git when it sees it.
+  returned: failure, when git is missing
+  type: bool
+  sample: true
 results:
   description:
     - With O(checkouts), one result per checkout, in the order given, each with the keys the single form

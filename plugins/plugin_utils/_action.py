@@ -24,7 +24,7 @@ class PinningAction(ActionBase):
         result = super().run(tmp, task_vars)
         args = dict(self._task.args)
         warnings = []
-        if boolean(args.get("resolve_on_controller", False), strict=False):
+        if boolean(args.get("resolve_on_controller", False), strict=False) and self._play_has_many_hosts(task_vars):
             play_id = self._task.get_play()._uuid  # pylint: disable=protected-access  # one pin file per play
             try:
                 args, failures = pin_checkouts(args, play_id, version_key=self.VERSION_KEY, version_alias=self.VERSION_ALIAS)
@@ -41,3 +41,8 @@ class PinningAction(ActionBase):
         for warning in warnings:
             self._display.warning(warning)
         return result
+
+    @staticmethod
+    def _play_has_many_hosts(task_vars: dict[str, t.Any] | None) -> bool:
+        """One host has no other to agree with, and asks the remote as often itself: resolving first would only wait."""
+        return len((task_vars or {}).get("ansible_play_hosts_all") or ()) != 1

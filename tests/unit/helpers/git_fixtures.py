@@ -86,17 +86,24 @@ class GitCounter:
 
     def __init__(self, directory: Path) -> None:
         self.log = directory / "git.log"
+        self.ssh_log = directory / "git-ssh-command.log"
         real = subprocess.run(["sh", "-c", "command -v git"], check=True, stdout=subprocess.PIPE, text=True).stdout.strip()
         wrapper = directory / "git"
-        wrapper.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{self.log}"\nexec "{real}" "$@"\n')
+        wrapper.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{self.log}"\n'
+                           f'printf "%s\\n" "${{GIT_SSH_COMMAND:-}}" >> "{self.ssh_log}"\nexec "{real}" "$@"\n')
         wrapper.chmod(0o755)
-        self.log.write_text("")
+        self.reset()
 
     def commands(self) -> list[str]:
         return [line for line in self.log.read_text().splitlines() if line]
 
+    def ssh_commands(self) -> list[str]:
+        """The GIT_SSH_COMMAND each git process was given (those that had one)."""
+        return [line for line in self.ssh_log.read_text().splitlines() if line]
+
     def reset(self) -> None:
         self.log.write_text("")
+        self.ssh_log.write_text("")
 
 
 def snapshot(path: Path) -> dict[str, tuple[int, int, int, str]]:

@@ -89,14 +89,14 @@ class Fleet:
                   f"ca_file={servers.ca_file}", f"app_owner={OWNER}", f"report_dir={self.reports}"]
         self.inventory.write_text("\n".join(lines) + "\n")
 
-    def play(self, *args: str, expect_rc: int = 0) -> str:
-        env = dict(os.environ, ANSIBLE_FORKS="12", ANSIBLE_HOST_KEY_CHECKING="True",
-                   GIT_SSL_CAINFO=self.servers.ca_file,  # the controller resolves versions too
+    def play(self, *args: str, expect_rc: int = 0, playbook: str = "site.yml", controller_trusts_https: bool = True) -> str:
+        trust = {"GIT_SSL_CAINFO": self.servers.ca_file} if controller_trusts_https else {}  # the controller resolves versions too
+        env = dict(os.environ, **trust, ANSIBLE_FORKS="12", ANSIBLE_HOST_KEY_CHECKING="True",
                    ANSIBLE_CALLBACKS_ENABLED=",".join(filter(None, [os.environ.get("ANSIBLE_CALLBACKS_ENABLED"),
                                                                     "fleetops.gitops.gitops_report"])))
         shutil.rmtree(self.reports, ignore_errors=True)
         started = time.monotonic()
-        run = subprocess.run(["ansible-playbook", "-i", str(self.inventory), str(HERE / "site.yml"), *args, *self.extra_args],
+        run = subprocess.run(["ansible-playbook", "-i", str(self.inventory), str(HERE / playbook), *args, *self.extra_args],
                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
         print(run.stdout[-4000:])
         check(run.returncode == expect_rc, f"ansible-playbook {' '.join(args)} exited {run.returncode} "
@@ -137,6 +137,53 @@ def plant_drift(fleet: Fleet) -> None:
     (fleet.checkout_path("ssh02", "config") / "config.conf").write_text("hand edit over ssh\n")
     (fleet.checkout_path("ssh02", "config") / "stray.txt").write_text("untracked\n")
     shutil.rmtree(fleet.checkout_path("ssh03", "app"))
+
+
+def check_who_resolves(fleet: Fleet) -> None:
+    """The controller resolves versions for a play of many hosts, and leaves a lone host to resolve its own.
+
+    Seen through a controller that does not trust the HTTPS server's certificate (the hosts do, through the play's
+    environment): it stops a two-host play, and a one-host play does not need it.
+    """
+    out = fleet.play("--limit", "local01,local02", controller_trusts_https=False, expect_rc=2)
+    check("resolve_on_controller: the controller could not resolve a version" in out,
+          "a play of two hosts resolves its versions on the controller")
+    fleet.play("--limit", "local01", controller_trusts_https=False)
+    check(all(row["state"] == "IN_SYNC" for row in fleet.report()["checkouts"]), "a play of one host resolves them itself")
+
+
+def path_without_git(work: Path) -> str:
+    """A PATH with every command of the system but git, as on a host where git is not installed."""
+    folder = work / "bin-without-git"
+    folder.mkdir()
+    for directory in ("/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"):
+        for name in os.listdir(directory):
+            if not name.startswith("git") and not (folder / name).exists():
+                (folder / name).symlink_to(os.path.join(directory, name))
+    return str(folder)
+
+
+def check_without_git(fleet: Fleet) -> None:
+    """The role finds git missing through the module's `git_missing`, installs it, and tries again.
+
+    git stays off this PATH whatever the package manager does, so the second attempt fails too: what is
+    checked is that the role took that path, or stopped at once when told not to install git.
+    """
+    common = ["--limit", "local01", "-e", "nogit_host=local01", "-e", f"nogit_path={path_without_git(fleet.work)}"]
+    install = "Install git, which the host lacks"
+    out = fleet.play(*common, "-e", "install_git=false", playbook="nogit.yml", expect_rc=2)
+    check("git is not installed" in task_output(out, "Stop - the checkouts failed") and f" : {install}]" not in out,
+          "without checkouts_install_git the role stops with the module's message and installs nothing")
+    out = fleet.play(*common, "-e", "install_git=true", playbook="nogit.yml", expect_rc=2)
+    check("ok: [local01]" in task_output(out, install), "with checkouts_install_git the role ran the package manager for git")
+    check(out.count("TASK [fleetops.gitops.checkouts : Sync the checkouts]") == 2 and "git is not installed" in out,
+          "and then tried the checkouts again")
+
+
+def task_output(out: str, name: str) -> str:
+    """What ansible-playbook printed for the (first) task of that name."""
+    check(f" : {name}]" in out, f"the task '{name}' ran")
+    return out.split(f" : {name}]", 1)[1].split("\nTASK [", 1)[0]
 
 
 def check_junit(fleet: Fleet, drifted: set[tuple[str, str]]) -> None:
@@ -232,6 +279,9 @@ def main() -> None:
             apps = {key: row for key, row in rows.items() if key[1] == "app"}
             check(all(row["state"] == "DRIFTED" for row in apps.values()), "the audit finds every app checkout behind")
             check(len({row["desired_revision"] for row in apps.values()}) == 1, "every host was given the same desired revision")
+
+            check_who_resolves(fleet)
+            check_without_git(fleet)
     finally:
         if sshd is not None:
             sshd.close()

@@ -12,7 +12,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._argspec import drift_module_spec, drift_one, sync_module_spec, sync_one
 from ansible_collections.fleetops.gitops.plugins.module_utils._batch import execute, secrets_in_params
-from ansible_collections.fleetops.gitops.plugins.module_utils._errors import InvalidOption
+from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitNotFound, InvalidOption
 
 
 def _params(spec: dict[str, t.Any], **given: t.Any) -> dict[str, t.Any]:
@@ -99,6 +99,17 @@ def test_the_same_dest_twice_is_refused(upstream, tmp_path):
                                                     {"repo": upstream.url, "dest": str(tmp_path / "x" / ".." / "a")}])
     with pytest.raises(InvalidOption, match="checkouts: item 2: dest .* appears more than once"):
         execute(sync_one, params, key="dest", check_mode=False, diff=False)
+
+
+@pytest.mark.parametrize("spec, task, key", [(sync_module_spec, sync_one, "dest"), (drift_module_spec, drift_one, "path")])
+def test_a_host_without_git_fails_the_call_once_with_git_missing(spec, task, key, upstream, tmp_path, monkeypatch):
+    """The role installs git only when a module says ``git_missing``: one error for the call, not one per item."""
+    params = _params(spec(), checkouts=[{"repo": upstream.url, key: str(tmp_path / name)} for name in ("a", "b")])
+    monkeypatch.setenv("PATH", str(tmp_path / "no-git-here"))
+    with pytest.raises(GitNotFound, match="git is not installed") as caught:
+        execute(task, params, key=key, check_mode=True, diff=False)
+    assert caught.value.details() == {"git_missing": True}
+    assert not any((tmp_path / name).exists() for name in ("a", "b"))
 
 
 def test_parallel_one_gives_the_same_results(fleet, tmp_path):

@@ -428,6 +428,15 @@ def test_owner_runs_git_as_that_user_and_owns_everything(served, open_tmp, other
     assert caught.value.option == "owner"
 
 
+def test_owner_needs_no_access_to_the_current_folder(served, open_tmp, other_user, tmp_path, monkeypatch):
+    """The module may run from a folder the owner cannot enter (root's temp folder): git must not start there."""
+    monkeypatch.chdir(tmp_path)  # pytest's tmp_path is 0700 under root's
+    dest = open_tmp / "app"
+    sync = GitOpsSynchronizer(served("git"), str(dest), owner=other_user)
+    assert sync.run("main").changed  # its `git ls-remote` takes no -C
+    assert sync.run("main", check_mode=True).changed is False
+
+
 def test_an_unknown_owner_is_refused(upstream, tmp_path):
     with pytest.raises(InvalidOption, match="owner: there is no user 'no-such-user-here'"):
         GitOpsSynchronizer(upstream.url, str(tmp_path / "app"), owner="no-such-user-here")

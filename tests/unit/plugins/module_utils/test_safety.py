@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -34,15 +35,14 @@ from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import Gi
 from ansible_collections.fleetops.gitops.plugins.module_utils.drift import GitOpsSynchronizer as Drift
 from ansible_collections.fleetops.gitops.tests.unit.helpers.git_fixtures import run_git, snapshot
 
-COLLECTIONS = str(Path(__file__).resolve().parents[6])
-
-
 def _git(path: Path, *args: str) -> str:
     return run_git("-C", str(path), *args)
 
 
 def _private_dirs() -> set[str]:
-    return {name for name in os.listdir(tempfile.gettempdir()) if name.startswith(PRIVATE_PREFIX)}
+    """This process's private folders (tests in other workers make and remove their own meanwhile)."""
+    mine = f"{PRIVATE_PREFIX}{os.getpid()}-"
+    return {name for name in os.listdir(tempfile.gettempdir()) if name.startswith(mine)}
 
 
 # -- hostile values --------------------------------------------------------------------------------------------
@@ -187,7 +187,11 @@ def test_an_ssh_key_is_used_from_a_private_file_that_is_removed(upstream, sshd, 
     assert GitOpsSynchronizer(sshd.url(str(upstream.path)), str(dest), access=access).run("main").changed
     assert _git(dest, "rev-parse", "HEAD") == upstream.head()
     assert _private_dirs() == before
-    assert not any("PRIVATE KEY" in command for command in git_counter.commands())
+    keys = {shlex.split(command)[shlex.split(command).index("-i") + 1] for command in git_counter.ssh_commands()}
+    assert len(keys) == 1 and os.path.basename(os.path.dirname(next(iter(keys)))) not in before
+    assert all(key.startswith(os.path.join(tempfile.gettempdir(), f"{PRIVATE_PREFIX}{os.getpid()}-")) for key in keys)
+    assert not any(os.path.exists(key) for key in keys)  # the private copy of the key is gone
+    assert not any("PRIVATE KEY" in command for command in git_counter.commands() + git_counter.ssh_commands())
 
 
 def test_host_keys_are_checked_strictly(upstream, sshd, tmp_path):
@@ -234,8 +238,6 @@ def test_another_users_checkout_needs_owner_never_a_wildcard(upstream, served, t
 # -- faults ------------------------------------------------------------------------------------------------------
 
 _CHILD = """
-import sys
-sys.path.insert(0, {collections!r})
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer
 GitOpsSynchronizer({url!r}, {dest!r}, timeout=120).run("main")
 """
@@ -243,7 +245,8 @@ GitOpsSynchronizer({url!r}, {dest!r}, timeout=120).run("main")
 
 def _kill_during(url: str, dest: Path, ready: t.Callable[[], bool]) -> None:
     """Run a sync in a child process; SIGKILL it and every git it started as soon as ``ready()`` holds."""
-    child = subprocess.Popen([sys.executable, "-c", _CHILD.format(collections=COLLECTIONS, url=url, dest=str(dest))],
+    importable = dict(os.environ, PYTHONPATH=os.pathsep.join(path for path in sys.path if path))  # as in this test
+    child = subprocess.Popen([sys.executable, "-c", _CHILD.format(url=url, dest=str(dest))], env=importable,
                              start_new_session=True)
     end = time.monotonic() + 60
     while not ready():
