@@ -14,6 +14,8 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._url import RepoUr
 
 _LISTED = 20
 
+Distance = t.Tuple[int, int]  # (ahead, behind): commits only HEAD has, and commits only the desired commit has
+
 
 def short(sha: str | None) -> str:
     return sha[:12] if sha else "(none)"
@@ -32,6 +34,7 @@ def find_drift(
     desired: str | None,
     branch: str | None,
     remote: str,
+    distance: Distance | None,
     expected_url: RepoUrl | None = None,
     last_revision: str | None = None,
     peek_url: str | None = None,
@@ -39,8 +42,9 @@ def find_drift(
     """Everything that separates ``state`` from the desired checkout.
 
     ``branch`` is the branch HEAD should be on, or None when HEAD should be
-    detached (a tag or a commit). ``last_revision`` is the commit this
-    collection last synced, used to tell rewritten upstream history apart.
+    detached (a tag or a commit). ``distance`` is ``local_distance``'s answer,
+    asked by the caller, which needs it too. ``last_revision`` is the commit
+    this collection last synced, used to tell rewritten upstream history apart.
     With ``peek_url``, a desired commit not fetched yet is looked at in a
     throwaway repository, so that the distance can still be told.
     """
@@ -59,7 +63,7 @@ def find_drift(
         findings.append("the checkout has no commit yet (an interrupted clone?)")
     elif desired is not None and state.head != desired:
         findings.append(f"revision differs: deployed {short(state.head)}, desired {short(desired)} "
-                        f"({_distance(git, state, desired, last_revision, peek_url)})")
+                        f"({_describe(git, state, desired, distance, last_revision, peek_url)})")
     if branch is not None and state.branch is None:
         findings.append(f"detached HEAD, expected branch '{branch}'")
     elif branch is not None and state.branch != branch:
@@ -73,16 +77,28 @@ def find_drift(
     return findings
 
 
-def _distance(git: GitRunner, state: CheckoutState, desired: str, last_revision: str | None, peek_url: str | None) -> str:
-    """How far HEAD is from ``desired``: from the checkout's objects, else (with ``peek_url``) from a peek."""
+def local_distance(git: GitRunner, state: CheckoutState, desired: str | None) -> Distance | None:
+    """How far HEAD is from ``desired`` in the checkout's own objects, with one ``git rev-list``.
+
+    None when HEAD is the desired commit, or when either commit, or the history between them, is not here.
+    """
+    if not state.head or not desired or state.head == desired:
+        return None
     result = git.run(["-C", state.path, "rev-list", "--left-right", "--count", f"{state.head}...{desired}", "--"], ok=(0, 128))
-    if result.rc == 0:
-        ahead, behind = (int(n) for n in result.stdout.split())
-    else:
-        counts = ahead_behind(git, state.git_dir or "", state.head or "", peek_url, desired) if peek_url else None
-        if counts is None:
-            return "distance unknown: the desired commit has not been fetched"
-        ahead, behind = counts
+    if result.rc != 0:
+        return None
+    ahead, behind = (int(n) for n in result.stdout.split())
+    return ahead, behind
+
+
+def _describe(git: GitRunner, state: CheckoutState, desired: str, distance: Distance | None, last_revision: str | None,
+              peek_url: str | None) -> str:
+    """The distance in words: from the checkout's objects, else (with ``peek_url``) from a peek."""
+    if distance is None and peek_url:
+        distance = ahead_behind(git, state.git_dir or "", state.head or "", peek_url, desired)
+    if distance is None:
+        return "distance unknown: the desired commit has not been fetched"
+    ahead, behind = distance
     if ahead and last_revision == state.head:
         return (f"history rewritten upstream: the deployed commit is no longer on the desired history "
                 f"({behind} behind, {ahead} ahead)")

@@ -37,7 +37,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state im
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import (
     DestinationError, GitCommandError, GitOpsError, HistoryRewritten, InvalidOption, LocalChangesError, RefNotFound,
 )
-from ansible_collections.fleetops.gitops.plugins.module_utils._findings import find_drift, short
+from ansible_collections.fleetops.gitops.plugins.module_utils._findings import Distance, find_drift, local_distance, short
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import DEFAULT_TIMEOUT, GitRunner, runner_for
 from ansible_collections.fleetops.gitops.plugins.module_utils._identity import resolve_run_as
 from ansible_collections.fleetops.gitops.plugins.module_utils._locks import DEFAULT_LOCK_TIMEOUT, CheckoutLock, leftovers, remove_leftovers
@@ -257,7 +257,7 @@ class GitOpsSynchronizer:
         if not state.exists or state.empty:
             target = self._resolve(git, version, revision)
             self.signatures.check_target(target)
-            findings = find_drift(git, state, desired=target.sha, branch=target.branch, remote=self.remote)
+            findings = find_drift(git, state, desired=target.sha, branch=target.branch, remote=self.remote, distance=None)
             return SyncPlan(state, target, CLONE, tuple(findings), leftovers=found)
         if not state.is_checkout:
             raise DestinationError("dest", f"{self.dest} {state.problem}; it was left untouched. "
@@ -270,11 +270,11 @@ class GitOpsSynchronizer:
         target = self._resolve(git, version, revision)
         self.signatures.check_target(target)
         last_revision = read_state(state.git_dir).get("revision")
-        findings = find_drift(git, state, desired=target.sha, branch=target.branch, remote=self.remote, last_revision=last_revision)
+        distance = local_distance(git, state, target.sha)  # None too when the target is not fetched yet
+        findings = find_drift(git, state, desired=target.sha, branch=target.branch, remote=self.remote, distance=distance,
+                              last_revision=last_revision)
         findings += self._mode_findings()
-        divergence = None
-        if state.head and state.head != target.sha and _has_commit(git, self.dest, target.sha):
-            divergence = _divergence(git, self.dest, state.head, target.sha, last_revision)
+        divergence = _divergence(distance, state.head, last_revision)
         self._refuse(state, divergence)
         return SyncPlan(state, target, UPDATE if findings else NONE, tuple(findings), divergence, found)
 
@@ -299,13 +299,13 @@ class GitOpsSynchronizer:
         if plan.action == NONE:
             return None
         state, target = plan.state, plan.target
-        if state.head != target.sha:
-            self._fetch(git, self.dest, target)
-            verify(git, self.dest, target, self.signatures)
         divergence = plan.divergence
-        if divergence is None and state.head and state.head != target.sha:
-            divergence = _divergence(git, self.dest, state.head, target.sha, read_state(state.git_dir).get("revision"))
-            self._refuse(state, divergence)
+        if state.head != target.sha:
+            distance = self._fetch(git, self.dest, target, state=state)
+            verify(git, self.dest, target, self.signatures)
+            if divergence is None:
+                divergence = _divergence(distance, state.head, read_state(state.git_dir).get("revision"))
+                self._refuse(state, divergence)
         backup_ref = None
         if state.changes and self.local_changes == "backup":
             backup_ref = backup_local_changes(git, self.dest, state.head, target.sha)
@@ -354,23 +354,34 @@ class GitOpsSynchronizer:
                 shutil.rmtree(work, ignore_errors=True)
             raise
 
-    def _fetch(self, git: GitRunner, path: str, target: Target, *, only_if_missing: bool = False) -> None:
+    def _fetch(self, git: GitRunner, path: str, target: Target, *, state: CheckoutState | None = None,
+                only_if_missing: bool = False) -> Distance | None:
         """Fetch the target's ref from the URL, then make sure its commit is here (a pinned one may need its SHA).
 
+        Returns the distance from the checkout's HEAD (``state``) to the target, which also proves that the commit
+        is here: one git process for both.
         Fetching from the URL rather than the remote's name means no remote.*
         setting of the checkout (uploadpack, proxy...) is read. A fetch cut
         short leaves no temporary pack behind.
         """
-        if (only_if_missing or target.kind == COMMIT) and _has_commit(git, path, target.sha):
-            return
+
+        def here() -> tuple[bool, Distance | None]:
+            distance = local_distance(git, state, target.sha) if state is not None else None
+            return distance is not None or _has_commit(git, path, target.sha), distance
+
+        if only_if_missing or target.kind == COMMIT:
+            present, distance = here()
+            if present:
+                return distance
         args = ["-C", path, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head"]
         if self.depth:
             args += ["--depth", str(self.depth)]
         summary = f"cannot fetch {target.describe()} from {self.url.display}"
         try:
             git.run([*args, "--", self.url.clean, target.refspec(self.remote)], summary=summary, network=True)
-            if _has_commit(git, path, target.sha):
-                return
+            present, distance = here()
+            if present:
+                return distance
             if target.kind != COMMIT:
                 git.run([*args, "--", self.url.clean, target.sha], ok=(0, 1, 128), summary=summary, network=True)
         except GitCommandError:
@@ -378,10 +389,12 @@ class GitOpsSynchronizer:
             if pack_leftovers:
                 remove_leftovers(path, git_dir(path), pack_leftovers)
             raise
-        if not _has_commit(git, path, target.sha):
+        present, distance = here()
+        if not present:
             option = "version" if target.kind == COMMIT else "revision"
             raise RefNotFound(option, target.sha, self.url.display,
                               "" if target.kind == COMMIT else f"the commit {target.describe()} was resolved to")
+        return distance
 
     def _switch(self, git: GitRunner, path: str, target: Target, upstream: str | None) -> None:
         """Point HEAD at the target (on its branch, or detached) and force the working tree to match."""
@@ -423,10 +436,9 @@ def _choice(option: str, value: str, choices: t.Sequence[str]) -> None:
         raise InvalidOption(option, f"must be one of {', '.join(choices)}, not '{value}'")
 
 
-def _divergence(git: GitRunner, path: str, head: str, target: str, last_revision: str | None) -> str | None:
-    """None when ``target`` moves HEAD forward (or ancestry is unknown, as in a shallow clone); else why not."""
-    rc = git.run(["-C", path, "merge-base", "--is-ancestor", head, target], ok=(0, 1, 128)).rc
-    if rc != 1:
+def _divergence(distance: Distance | None, head: str | None, last_revision: str | None) -> str | None:
+    """None when the target moves HEAD forward (or how they relate is unknown); else why not."""
+    if distance is None or distance[0] == 0:
         return None
     return REWRITTEN if head == last_revision else LOCAL_COMMITS
 

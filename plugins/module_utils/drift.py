@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from ansible_collections.fleetops.gitops.plugins.module_utils._access import RemoteAccess
 from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState, git_dir, read_checkout_state
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError, InvalidOption
-from ansible_collections.fleetops.gitops.plugins.module_utils._findings import find_drift
+from ansible_collections.fleetops.gitops.plugins.module_utils._findings import find_drift, local_distance
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner, runner_for
 from ansible_collections.fleetops.gitops.plugins.module_utils._identity import resolve_run_as
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import BRANCH, is_commit_sha, resolve, validate_ref_name, validate_remote_name
@@ -130,7 +130,7 @@ class GitOpsSynchronizer:
                 url = (self.repo_url or self._configured_url(state)) if self.compare_to == "remote" else None
                 findings = find_drift(
                     git, state, desired=desired, branch=self.target_branch, remote=self.remote,
-                    expected_url=self.repo_url, last_revision=read_state(state.git_dir).get("revision"),
+                    distance=local_distance(git, state, desired), expected_url=self.repo_url, last_revision=read_state(state.git_dir).get("revision"),
                     peek_url=url.clean if url else None,
                 )
             except GitOpsError as error:

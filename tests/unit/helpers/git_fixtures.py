@@ -97,6 +97,16 @@ class GitCounter:
     def commands(self) -> list[str]:
         return [line for line in self.log.read_text().splitlines() if line]
 
+    def subcommands(self) -> list[str]:
+        """``status`` for ``-c a=b -C dir --no-optional-locks status ...``: what each process was asked to do."""
+        found = []
+        for command in self.commands():
+            words = command.split()
+            while words and words[0].startswith("-"):
+                del words[:2 if words[0] in ("-c", "-C") else 1]
+            found.append(words[0] if words else "")
+        return found
+
     def ssh_commands(self) -> list[str]:
         """The GIT_SSH_COMMAND each git process was given (those that had one)."""
         return [line for line in self.ssh_log.read_text().splitlines() if line]
