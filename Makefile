@@ -9,10 +9,10 @@
 #   make lint            ansible-lint --profile production
 #   make changelog-lint  antsibull-changelog lint
 #   make docs-lint       antsibull-docs lint-collection-docs (not part of `make test`)
-#   make test            all of the above but docs-lint, stopping at the first failure
+#   make test            all of the above but docs-lint, then benchmark-smoke; stops at the first failure
 #   make demo            demo/run.sh against the installed collection
 #   make benchmark       benchmarks/run.py: role, batch module, ansible.builtin.git and the floors side by side;
-#                        results (JSON, Markdown, PNG) into benchmarks/results/ (takes about an hour)
+#                        results (JSON, Markdown, PNG) into benchmarks/results/ (about 80 minutes on 2 CPUs)
 #   make benchmark-smoke the same, small and once, into benchmarks/results/smoke/ (under 2 minutes; for CI)
 #   make lock            regenerate tests/requirements/tooling-constraints.txt from tooling.txt
 #   make clean           remove .venv, .build and tests/output; `make distclean` also ansible-test's venvs and cache
@@ -38,6 +38,7 @@ export PATH := $(BUILD)/bin:$(VENV)/bin:$(PATH)
 
 SANITY_OPTS ?=
 UNITS_OPTS ?=
+BENCH_OPTS ?=
 INTEGRATION_OPTS ?=
 UNITS_PYTHON ?= 3.11
 INTEGRATION_PYTHON ?= 3.11
@@ -56,8 +57,8 @@ ANSIBLE_TEST := cd $(INSTALLED) && ANSIBLE_TEST_CONTENT_ROOT=$(INSTALLED) ansibl
 help:
 	@sed -n '1,/^$$/p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
 
-test: venv build sanity units integration lint changelog-lint
-	@echo "make test: all checks passed (sanity, units, integration, lint, changelog-lint)"
+test: venv build sanity units integration lint changelog-lint benchmark-smoke
+	@echo "make test: all checks passed (sanity, units, integration, lint, changelog-lint, benchmark-smoke)"
 
 venv:
 	@$(ROOT)/tests/tooling/setup.sh
@@ -123,7 +124,7 @@ BENCH_DEPS = cmp -s $(BENCH_REQUIREMENTS) $(BENCH_STAMP) || { \
 
 benchmark: venv build
 	@$(BENCH_DEPS)
-	cd $(ROOT) && $(VENV)/bin/python benchmarks/run.py
+	cd $(ROOT) && $(VENV)/bin/python benchmarks/run.py $(BENCH_OPTS)
 
 benchmark-smoke: venv build
 	@$(BENCH_DEPS)
