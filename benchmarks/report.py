@@ -73,6 +73,67 @@ def anomalies(cases: list[dict[str, t.Any]]) -> list[str]:
     return sorted(set(found))
 
 
+# -- the targets (issues 3 and 5) ----------------------------------------------------------------------------------
+
+# (what, scenario, checkouts on one host, transport, contender, measure, limit): a measure at most ``limit`` holds.
+TARGETS = [
+    ("no-op: at most 1.5 × (floor + Ansible floor)", "noop", 200, "file", ("role", "batch"), "floor", 1.5),
+    ("no-op: at least 20 × faster than ansible.builtin.git", "noop", 200, "file", ("role", "batch"), "builtin", 1 / 20),
+    ("--check audit: at most 1.5 × (floor + Ansible floor)", "check", 200, "file", ("role", "batch"), "floor", 1.5),
+    ("--check audit: at least 20 × faster than ansible.builtin.git", "check", 200, "file", ("role", "batch"), "builtin", 1 / 20),
+    ("update: at most 1.5 × (floor + Ansible floor)", "update", 200, "file", ("role", "batch"), "floor", 1.5),
+    ("cold clone: at most 1.2 × (floor + Ansible floor)", "clone", 200, "file", ("role", "batch"), "floor", 1.2),
+    ("git daemon audit: faster than the serial floor", "check", 200, "git", ("role", "batch"), "serial", 1.0),
+    ("no-op, 50 checkouts: under a quarter of ansible.builtin.git (issue 3)", "noop", 50, "file", ("role",), "builtin", 0.25),
+    ("git processes per checkout, no-op: at most 3", "noop", 200, "file", ("role", "batch"), "git", 3),
+    ("git processes per checkout, --check audit: at most 3", "check", 200, "file", ("role", "batch"), "git", 3),
+]
+MEMORY_TARGET = (1000, 100.0)  # checkouts in one call, MiB
+
+
+def _measure(case: dict[str, t.Any], contender: str, measure: str) -> float | None:
+    entry = case["contenders"].get(contender, {})
+    if measure == "git":
+        return entry.get("git_per_checkout")
+    if measure == "floor":
+        return case["ratios"].get(f"{contender} / (floor + ansible_floor)")
+    if measure == "builtin":
+        return case["ratios"].get(f"{contender} / builtin")
+    floor = case["contenders"].get("floor", {}).get("median")
+    return round(entry["median"] / floor, 3) if floor and "median" in entry else None
+
+
+def targets(doc: dict[str, t.Any]) -> list[dict[str, t.Any]]:
+    """Each target the run has the cases for: the measure, the limit, and whether it holds."""
+    found = []
+    for what, scenario, size, transport, contenders, measure, limit in TARGETS:
+        for case in doc["cases"]:
+            if (case["scenario"], case["checkouts"], case["transport"], case["group"]) in (
+                    (scenario, size, transport, "one host"), (scenario, size, transport, "git daemon")):
+                for contender in contenders:
+                    value = _measure(case, contender, measure)
+                    if value is not None:
+                        found.append({"target": what, "contender": contender, "measure": measure, "value": value,
+                                      "limit": round(limit, 3), "holds": value <= limit})
+    memory = [m for m in doc["memory"] if m["checkouts"] == MEMORY_TARGET[0]]
+    for entry in memory:
+        found.append({"target": f"peak memory of the module, {MEMORY_TARGET[0]} checkouts in one call: under "
+                                f"{MEMORY_TARGET[1]:g} MiB", "contender": "batch", "measure": "MiB",
+                      "value": entry["peak_rss_mib"], "limit": MEMORY_TARGET[1], "holds": entry["peak_rss_mib"] < MEMORY_TARGET[1]})
+    return found
+
+
+def _target_value(row: dict[str, t.Any]) -> str:
+    """As the target reads: ``1.21 ×`` of the floors, ``37 × faster``, ``3 processes``, ``35.6 MiB``."""
+    if row["measure"] == "builtin":
+        return f"{1 / row['value']:.1f} × faster" if row["limit"] < 1 / 4 else f"{row['value']:.2f} of builtin"
+    if row["measure"] in ("floor", "serial"):
+        return f"{row['value']:.2f} ×"
+    if row["measure"] == "git":
+        return f"{row['value']:g} processes"
+    return f"{row['value']:.1f} MiB"
+
+
 # -- Markdown --------------------------------------------------------------------------------------------------
 
 
@@ -113,6 +174,9 @@ def markdown(doc: dict[str, t.Any]) -> str:
     memory = _table(["checkouts", "peak RSS of the module process (MiB)", "run (s)"],
                     [[str(m["checkouts"]), f"{m['peak_rss_mib']:.1f}", _seconds(m["seconds"])] for m in doc["memory"]])
     notes = [f"- {line}" for line in doc["anomalies"]] or ["- none"]
+    checked = targets(doc)
+    goals = _table(["target", "contender", "measured", "holds"],
+                   [[row["target"], row["contender"], _target_value(row), "yes" if row["holds"] else "**no**"] for row in checked])
     return "\n".join([
         "# fleetops.gitops benchmark",
         "",
@@ -124,10 +188,17 @@ def markdown(doc: dict[str, t.Any]) -> str:
         "",
         timing,
         "",
+        "## Targets",
+        "",
+        "The targets of issues 3 and 5, checked against this run (N = 200 on one host unless said otherwise; "
+        "\"serial\" is the shell loop of the floor).",
+        "",
+        goals if checked else "No case of this run has a target.",
+        "",
         "## git processes per checkout",
         "",
         "Counted in " + ("a separate untimed run" if settings["separate_count_round"] else "the timed run")
-        + " by a logging `git` first in PATH; the controller's git (role: one `ls-remote` per repository and play) included.",
+        + " by a logging `git` first in PATH; the controller's git (the role on a fleet: one `ls-remote` per repository and play) included.",
         "",
         processes,
         "",
@@ -193,6 +264,7 @@ def chart(doc: dict[str, t.Any], path: Path) -> None:
 def write(doc: dict[str, t.Any], folder: Path) -> str:
     """benchmark.json, benchmark.md and benchmark.png into ``folder``; returns the Markdown."""
     folder.mkdir(parents=True, exist_ok=True)
+    doc["targets"] = targets(doc)
     (folder / "benchmark.json").write_text(json.dumps(doc, indent=2) + "\n")
     text = markdown(doc)
     (folder / "benchmark.md").write_text(text)

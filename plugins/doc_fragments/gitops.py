@@ -160,8 +160,8 @@ options:
         once per repository rather than once per host.
       - The controller needs git and access to the repositories; hosts that cannot reach the resolved commit fail
         clearly.
-      - A play with a single host resolves nothing on the controller: that host has no other to agree with, and
-        asks the remote itself as often, without waiting for the controller first.
+      - A play with a single host resolves nothing on the controller, since that host has no other to agree with
+        and asks the remote itself as often, without waiting for the controller first.
     type: bool
     default: false
 notes:
