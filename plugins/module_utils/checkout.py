@@ -355,7 +355,7 @@ class GitOpsSynchronizer:
             raise
 
     def _fetch(self, git: GitRunner, path: str, target: Target, *, state: CheckoutState | None = None,
-                only_if_missing: bool = False) -> Distance | None:
+               only_if_missing: bool = False) -> Distance | None:
         """Fetch the target's ref from the URL, then make sure its commit is here (a pinned one may need its SHA).
 
         Returns the distance from the checkout's HEAD (``state``) to the target, which also proves that the commit

@@ -35,6 +35,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import Gi
 from ansible_collections.fleetops.gitops.plugins.module_utils.drift import GitOpsSynchronizer as Drift
 from ansible_collections.fleetops.gitops.tests.unit.helpers.git_fixtures import run_git, snapshot
 
+
 def _git(path: Path, *args: str) -> str:
     return run_git("-C", str(path), *args)
 
