@@ -169,7 +169,7 @@ def check_without_git(fleet: Fleet) -> None:
     git stays off this PATH whatever the package manager does, so the second attempt fails too: what is
     checked is that the role took that path, or stopped at once when told not to install git.
     """
-    common = ["--limit", "local01", "-e", "nogit_host=local01", "-e", f"nogit_path={path_without_git(fleet.work)}"]
+    common = ["--limit", "local01", "-e", f"nogit_path={path_without_git(fleet.work)}"]
     install = "Install git, which the host lacks"
     out = fleet.play(*common, "-e", "install_git=false", playbook="nogit.yml", expect_rc=2)
     check("git is not installed" in task_output(out, "Stop - the checkouts failed") and f" : {install}]" not in out,
