@@ -1,7 +1,7 @@
 # Copyright (c) fleetops.gitops contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Private: what is on disk at a checkout path, read with two git processes and no write at all."""
+"""Private: what is on disk at a checkout path, read with one git process (two for an unusual config), writing nothing."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pwd
 import re
 from dataclasses import dataclass, field
 
+from ansible_collections.fleetops.gitops.plugins.module_utils._config_file import remote_url_from_file
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import CorruptCheckout, DestinationError, GitCommandError, GitOpsError
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
 
@@ -89,7 +90,9 @@ def read_checkout_state(git: GitRunner, path: str, remote: str) -> CheckoutState
         if "dubious ownership" in error.stderr:
             raise _foreign_owner(path) from None
         raise
-    url = git.run(["-C", path, "config", "--get", "--", f"remote.{remote}.url"], ok=(0, 1)).stdout.strip()
+    url = remote_url_from_file(git_dir(path) or "", remote)
+    if url is None:
+        url = git.run(["-C", path, "config", "--get", "--", f"remote.{remote}.url"], ok=(0, 1)).stdout.strip()
     return _parse_status(path, status, url or None)
 
 

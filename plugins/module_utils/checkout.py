@@ -5,8 +5,8 @@
 
 ``GitOpsSynchronizer(repo_url, local_path)`` keeps one checkout at a branch,
 tag or commit: it clones when the path is absent, else fetches and hard-resets.
-Deciding is read-only (``plan()``); a checkout already in step costs three git
-processes and writes nothing. Local changes (and local commits) are backed up
+Deciding is read-only (``plan()``); a checkout already in step costs two git
+processes (three when its config is unusual) and writes nothing. Local changes (and local commits) are backed up
 to a ref under ``refs/gitops/backups/`` before a reset, unless told to discard
 them or fail. One run per checkout at a time; what a killed run left behind is
 repaired; a corrupted checkout is reported, never deleted.
