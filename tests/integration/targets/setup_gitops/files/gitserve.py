@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import ctypes
 import json
 import os
 import signal
@@ -184,7 +185,7 @@ class SshServer:
         with open(host_key + ".pub", encoding="utf-8") as handle:
             host_public = " ".join(handle.read().split()[:2])
         self.known_hosts = "".join(f"[127.0.0.1]:{port} {host_public}\n" for port in self.ports.values())
-        config = os.path.join(directory, "sshd_config")
+        config = self.config = os.path.join(directory, "sshd_config")
         with open(config, "w", encoding="utf-8") as handle:
             handle.write("".join(f"ListenAddress 127.0.0.1:{port}\n" for port in self.ports.values()))
             handle.write(f"HostKey {host_key}\nPidFile {directory}/sshd.pid\nAuthorizedKeysFile {directory}/authorized_keys\n"
@@ -192,7 +193,7 @@ class SshServer:
                          "UsePAM no\nStrictModes no\nSubsystem sftp internal-sftp\n")
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # sshd's privilege separation folder
         self.process = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", config], stderr=subprocess.DEVNULL,
-                                        start_new_session=True)
+                                        start_new_session=True, preexec_fn=_die_with_parent)
         for port in self.ports.values():
             wait_for_port(port)
 
@@ -206,12 +207,38 @@ class SshServer:
     def close(self) -> None:
         os.killpg(self.process.pid, signal.SIGTERM)
         self.process.wait(10)
+        for pid in _pids_running(self.config):  # a connection's sshd calls setsid(): out of the group killed above
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def __enter__(self) -> SshServer:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl  # looked up here: a forked child must not dlopen
+
+
+def _die_with_parent() -> None:
+    """In a server's child before exec: SIGTERM it when the process that started it dies, teardown or not."""
+    _PRCTL(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
+def _pids_running(argument: str) -> list[int]:
+    """Processes with ``argument`` in their command line (sshd keeps the listener's in its children's title)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                if entry.isdigit() and argument.encode() in handle.read():
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return [pid for pid in found if pid != os.getpid()]
 
 
 def make_certificate(directory: str) -> tuple[str, str]:
@@ -236,7 +263,7 @@ class GitServers:
         self._daemon = subprocess.Popen(
             ["git", "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", f"--port={port}",
              f"--base-path={self.root}", self.root],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent,
         )
         wait_for_port(port)
         self.git_url = f"git://127.0.0.1:{port}"
