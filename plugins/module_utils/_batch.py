@@ -106,7 +106,10 @@ def _combine(items: list[ItemOutcome], key: str, allow_partial: bool) -> TaskOut
     diffs = [result.pop("diff") for result in results if "diff" in result]
     failed = [result for result in results if result.get("failed")]
     outcome = TaskOutcome(
-        {"changed": any(result["changed"] for result in results), "results": results, "ansible_facts": _facts(items)},
+        {"changed": any(result["changed"] for result in results), "results": results, "ansible_facts": _facts(items),
+         # The paths a playbook acts on (restart what changed, page on what drifted), without a Jinja pass over results.
+         "changed_checkouts": [item.key for item in items if item.result["changed"]],
+         "drifted_checkouts": [item.key for item in items if item.result["status"]["state"] != SyncState.IN_SYNC.name]},
         [warning for item in items for warning in item.warnings],
     )
     if diffs:

@@ -198,6 +198,21 @@ results:
   returned: when O(checkouts) is given
   type: list
   elements: dict
+changed_checkouts:
+  description:
+    - With O(checkouts), the absolute O(path) of every checkout that drifted (drift found, whether or not it was reconciled), in the order given.
+  returned: when O(checkouts) is given
+  type: list
+  elements: str
+  sample: [/srv/app]
+drifted_checkouts:
+  description:
+    - With O(checkouts), the absolute O(path) of every checkout whose status after the run is not V(IN_SYNC)
+      (in check mode, as found), failed ones included, in the order given.
+  returned: when O(checkouts) is given
+  type: list
+  elements: str
+  sample: [/srv/app]
 drifted:
   description: Whether any drift was found (before reconciling).
   returned: success, in the single form

@@ -193,6 +193,21 @@ results:
   returned: when O(checkouts) is given
   type: list
   elements: dict
+changed_checkouts:
+  description:
+    - With O(checkouts), the absolute O(dest) of every checkout that changed, or in check mode would change, in the order given.
+  returned: when O(checkouts) is given
+  type: list
+  elements: str
+  sample: [/srv/app]
+drifted_checkouts:
+  description:
+    - With O(checkouts), the absolute O(dest) of every checkout whose status after the run is not V(IN_SYNC)
+      (in check mode, as found), failed ones included, in the order given.
+  returned: when O(checkouts) is given
+  type: list
+  elements: str
+  sample: [/srv/app]
 action:
   description: What the sync did, or would do in check mode - V(clone), V(update) or V(none).
   returned: success, in the single form

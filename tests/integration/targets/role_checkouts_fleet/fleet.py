@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -75,6 +76,7 @@ class Fleet:
         self.extra_args = extra_args
         self.reports = work / "reports"
         self.inventory = work / "inventory.ini"
+        self.published_file = work / "published.json"
         common = (f"fleet_root={work}/hosts/{{host}} ansible_python_interpreter={sys.executable}")
         lines = ["[fleet]"]
         lines += [f"{host} ansible_connection=local {common.format(host=host)}" for host in LOCAL_HOSTS]
@@ -86,7 +88,8 @@ class Fleet:
                   for host in SSH_HOSTS]
         https = servers.https_url.replace("https://", f"https://alice:{SECRET}@")
         lines += ["[fleet:vars]", f"git_url={servers.git_url}", f"https_url={https}", f"served={servers.root}",
-                  f"ca_file={servers.ca_file}", f"app_owner={OWNER}", f"report_dir={self.reports}"]
+                  f"ca_file={servers.ca_file}", f"app_owner={OWNER}", f"report_dir={self.reports}",
+                  f"published_file={self.published_file}"]
         self.inventory.write_text("\n".join(lines) + "\n")
 
     def play(self, *args: str, expect_rc: int = 0, playbook: str = "site.yml", controller_trusts_https: bool = True) -> str:
@@ -95,6 +98,7 @@ class Fleet:
                    ANSIBLE_CALLBACKS_ENABLED=",".join(filter(None, [os.environ.get("ANSIBLE_CALLBACKS_ENABLED"),
                                                                     "fleetops.gitops.gitops_report"])))
         shutil.rmtree(self.reports, ignore_errors=True)
+        self.published_file.unlink(missing_ok=True)
         started = time.monotonic()
         run = subprocess.run(["ansible-playbook", "-i", str(self.inventory), str(HERE / playbook), *args, *self.extra_args],
                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
@@ -108,6 +112,10 @@ class Fleet:
         data = json.loads((self.reports / "gitops-report.json").read_text())
         check(SECRET not in json.dumps(data), "the HTTPS password appears nowhere in the report")
         return data
+
+    def published(self) -> dict[str, dict]:
+        """What the role set on each host (site.yml records it): checkouts_changed, checkouts_drifted, gitops_status."""
+        return json.loads(self.published_file.read_text())
 
     def checkout_path(self, host: str, name: str) -> Path:
         return self.work / "hosts" / host / CHECKOUTS[name]
@@ -137,6 +145,31 @@ def plant_drift(fleet: Fleet) -> None:
     (fleet.checkout_path("ssh02", "config") / "config.conf").write_text("hand edit over ssh\n")
     (fleet.checkout_path("ssh02", "config") / "stray.txt").write_text("untracked\n")
     shutil.rmtree(fleet.checkout_path("ssh03", "app"))
+
+
+def check_published(fleet: Fleet, out: str, changed: set[tuple[str, str]], drifted: set[tuple[str, str]]) -> None:
+    """The role's own outputs agree with the run: checkouts_changed and checkouts_drifted (in the order of
+    checkouts_list), gitops_status with every checkout and its state, and the "checkouts changed" handler topic
+    notified on exactly the hosts where something changed."""
+    published = fleet.published()
+    hosts = LOCAL_HOSTS + SSH_HOSTS
+    check(sorted(published) == sorted(hosts), "every host published its facts")
+
+    def paths(host: str, which: set[tuple[str, str]]) -> list[str]:
+        return [str(fleet.checkout_path(host, name)) for name in CHECKOUTS if (host, name) in which]
+
+    check(all(published[host]["changed"] == paths(host, changed) for host in hosts),
+          f"checkouts_changed lists exactly the changed checkouts of each host ({len(changed)})")
+    check(all(published[host]["drifted"] == paths(host, drifted) for host in hosts),
+          f"checkouts_drifted lists exactly the drifted checkouts of each host ({len(drifted)})")
+    states = {(host, name): published[host]["status"].get(str(fleet.checkout_path(host, name)), {}).get("state")
+              for host in hosts for name in CHECKOUTS}
+    check(all((state == "IN_SYNC") != (key in drifted) for key, state in states.items()),
+          "gitops_status holds every checkout of each host, drifted exactly where checkouts_drifted says")
+    handler = out.split("RUNNING HANDLER [fleetops.gitops.checkouts : Say which checkouts changed]", 1)[1:]
+    said = dict(re.findall(r'ok: \[(\S+)\] => \{\s+"msg": "Checkouts changed: ([^"]*)"', handler[0] if handler else ""))
+    check(said == {host: ", ".join(paths(host, changed)) for host in hosts if paths(host, changed)},
+          f"the handler topic 'checkouts changed' fired on exactly the hosts where something changed ({len(said)})")
 
 
 def check_who_resolves(fleet: Fleet) -> None:
@@ -232,15 +265,17 @@ def main() -> None:
             fleet = Fleet(work, servers, sshd, sys.argv[1:])
             every = {(host, name) for host in LOCAL_HOSTS + SSH_HOSTS for name in CHECKOUTS}
 
-            fleet.play()
+            out = fleet.play()
+            check_published(fleet, out, changed=every, drifted=set())
             rows = fleet.rows(fleet.report())
             check(set(rows) == every and all(r["state"] == "IN_SYNC" for r in rows.values()),
                   f"the first run brought all {len(every)} checkouts of {len(LOCAL_HOSTS + SSH_HOSTS)} hosts in sync")
             app_owner = (fleet.checkout_path("ssh01", "app") / "app.conf").stat().st_uid
             check(app_owner == int(subprocess.check_output(["id", "-u", OWNER])), "the app checkouts belong to their owner")
 
-            fleet.play()
+            out = fleet.play()
             check(not any(r["changed"] for r in fleet.rows(fleet.report()).values()), "a second run changes nothing")
+            check_published(fleet, out, changed=set(), drifted=set())
 
             plant_drift(fleet)
             before = fleet.digest()
@@ -251,6 +286,7 @@ def main() -> None:
             check(drifted == PLANTED, f"--check reports exactly the planted drift: {sorted(drifted)}")
             check({key for key, row in rows.items() if row["changed"]} == PLANTED, "--check shows exactly those as changed")
             check(fleet.digest() == before, "--check left every host's files untouched, .git included")
+            check_published(fleet, out, changed=PLANTED, drifted=PLANTED)
             asked = [line for line in servers.http_requests[requests:] if line.startswith("POST")]
             check(len(asked) == 1,  # protocol v2: one POST (ls-refs) per ls-remote; check mode never fetches
                   f"the HTTPS git server answered one ls-remote for the whole fleet, not one per host ({asked})")
@@ -261,9 +297,10 @@ def main() -> None:
             check_junit(fleet, PLANTED)
             check_html(fleet, artifacts)
 
-            fleet.play()
+            out = fleet.play()
             rows = fleet.rows(fleet.report())
             check({key for key, row in rows.items() if row["changed"]} == PLANTED, "the real run fixed exactly the planted drift")
+            check_published(fleet, out, changed=PLANTED, drifted=set())
             check(all(row["state"] == "IN_SYNC" for row in rows.values()), "every checkout is in sync again")
             backups = git("-C", str(fleet.checkout_path("local03", "app")), "-c", f"safe.directory={fleet.checkout_path('local03', 'app')}",
                           "for-each-ref", "refs/gitops/backups/")
@@ -274,10 +311,15 @@ def main() -> None:
                   "--check after the fix reports no drift")
 
             git("commit", "--quiet", "--allow-empty", "-m", "moves on", cwd=work / "served" / "app")
-            fleet.play("-e", "checkouts_mode=audit", "-e", "checkouts_fail_on_drift=true", expect_rc=2)
+            out = fleet.play("-e", "checkouts_mode=audit", "-e", "checkouts_fail_on_drift=true", expect_rc=2)
+            failed = dict(re.findall(r'fatal: \[(\S+)\]: FAILED! => \{.*"msg": "Drifted checkouts: ([^"]*)"', out))
+            check(failed == {host: str(fleet.checkout_path(host, "app")) for host in LOCAL_HOSTS + SSH_HOSTS},
+                  "checkouts_fail_on_drift failed every host, naming its drifted checkout")
             rows = fleet.rows(fleet.report())
             apps = {key: row for key, row in rows.items() if key[1] == "app"}
             check(all(row["state"] == "DRIFTED" for row in apps.values()), "the audit finds every app checkout behind")
+            check(all(row["state"] == "IN_SYNC" for key, row in rows.items() if key[1] != "app"),
+                  "and nothing else: the checkouts on a tag (site, v1.0) are in sync, as a sync sees them")
             check(len({row["desired_revision"] for row in apps.values()}) == 1, "every host was given the same desired revision")
 
             check_who_resolves(fleet)

@@ -61,6 +61,8 @@ def test_the_batch_form_gives_the_single_form_results(fleet, tmp_path, check_mod
     assert batch["changed"] is True and [r["changed"] for r in batch["results"]] == [True, True, True]
     assert len(batch["diff"]) == 3
     assert sorted(batch["ansible_facts"]["gitops_status"]) == [r["dest"] for r in batch["results"]]
+    assert batch["changed_checkouts"] == [r["dest"] for r in batch["results"]]
+    assert batch["drifted_checkouts"] == ([r["dest"] for r in batch["results"]] if check_mode else [])
 
 
 def test_items_inherit_top_level_options_and_override_them(upstream, tmp_path):
@@ -92,6 +94,8 @@ def test_a_failing_checkout_does_not_stop_the_others(upstream, tmp_path):
     assert hostile["failed"] and hostile["option"] == "repo"
     facts = outcome.result["ansible_facts"]["gitops_status"]
     assert facts[str(tmp_path / "bad")]["state"] == "ERROR" and facts[str(tmp_path / "good")]["state"] == "IN_SYNC"
+    assert outcome.result["changed_checkouts"] == [str(tmp_path / "good")]
+    assert outcome.result["drifted_checkouts"] == [str(tmp_path / "bad"), str(tmp_path / "hostile")]
 
 
 def test_the_same_dest_twice_is_refused(upstream, tmp_path):
@@ -125,6 +129,8 @@ def test_drift_batch_reports_each_checkout(fleet, tmp_path):
     outcome = execute(drift_one, params, key="path", check_mode=True, diff=False)
     drifted = [r["drifted"] for r in outcome.result["results"]]
     assert drifted == [True, True, False] and outcome.result["changed"]
+    paths = [str(tmp_path / "batch" / f"c{n}") for n in (0, 1)]
+    assert outcome.result["changed_checkouts"] == paths and outcome.result["drifted_checkouts"] == paths
     assert outcome.result["results"][1]["drift_details"] == ["tracked files modified: file0.txt"]
 
 
