@@ -73,6 +73,8 @@ def test_every_finding_is_one_line(checkout, upstream, make_upstream):
     (checkout / "stray.txt").write_text("x\n")
     run_git("-C", str(checkout), "checkout", "--quiet", "--detach")
     other = make_upstream("other")
+    other.git("fetch", "--quiet", upstream.url, "main")  # upstream's very history: made in another second, its
+    other.git("reset", "--quiet", "--hard", "FETCH_HEAD")  # own initial commit would differ, and "1 behind" with it
     other.commit()
     details = GitOpsSynchronizer(str(checkout), "main", compare_to="remote", repo_url=other.url).sync_state().drift_details
     assert details == [
