@@ -168,7 +168,7 @@ def check_published(fleet: Fleet, out: str, changed: set[tuple[str, str]], drift
           "gitops_status holds every checkout of each host, drifted exactly where checkouts_drifted says")
     handler = out.split("RUNNING HANDLER [fleetops.gitops.checkouts : Say which checkouts changed]", 1)[1:]
     said = dict(re.findall(r'ok: \[(\S+)\] => \{\s+"msg": "Checkouts changed: ([^"]*)"', handler[0] if handler else ""))
-    check(said == {host: ", ".join(paths(host, changed)) for host in hosts if paths(host, changed)},
+    check(said == {host: ", ".join(listed) for host in hosts if (listed := paths(host, changed))},
           f"the handler topic 'checkouts changed' fired on exactly the hosts where something changed ({len(said)})")
 
 
