@@ -30,7 +30,8 @@ options:
       - Folder to write the report files into; it is created when missing.
       - The fact C(gitops_report_dir), set with M(ansible.builtin.set_fact), overrides this setting, as does the fact
         C(checkouts_report_dir) the role C(fleetops.gitops.checkouts) sets from its variable of that name; the last value
-        set during the run is used.
+        set during the run is used. Only M(ansible.builtin.set_fact), which runs on the controller, can set them; the
+        same facts returned by a module on a managed host are ignored.
       - When neither is set, only the table is printed.
     type: path
     env:
@@ -109,9 +110,11 @@ from collections.abc import Mapping
 from ansible import constants as C
 from ansible.plugins.callback import CallbackBase
 
+from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError
 from ansible_collections.fleetops.gitops.plugins.plugin_utils._report import FleetReport, report_dir_fact, table_lines
 
 _MODULES = frozenset(("fleetops.gitops.gitops_sync", "fleetops.gitops.gitops_drift"))
+_SET_FACT = frozenset(("ansible.builtin.set_fact", "ansible.legacy.set_fact"))
 _COLORS = {"IN_SYNC": C.COLOR_OK, "DRIFTED": C.COLOR_CHANGED, "UNKNOWN": C.COLOR_WARN, "SYNCING": C.COLOR_WARN,
            "ERROR": C.COLOR_ERROR}
 
@@ -157,7 +160,7 @@ class CallbackModule(CallbackBase):
         directory = os.path.abspath(os.path.expanduser(directory))
         try:
             written = self._report.write_reports(directory, self.get_option("formats") or [])
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, GitOpsError) as error:
             self._display.warning(f"gitops_report: could not write the reports into {directory}: {error}")
             return
         if written:
@@ -170,7 +173,7 @@ class CallbackModule(CallbackBase):
         data = getattr(result, "_result", None)
         if not isinstance(data, Mapping):
             return
-        report_dir = report_dir_fact(data)
+        report_dir = report_dir_fact(data) if _is_set_fact(result) else None  # a module's facts never move the report
         if report_dir:
             self._report_dir_fact = report_dir
         if _is_gitops_task(result):
@@ -186,6 +189,12 @@ def _is_gitops_task(result: t.Any) -> bool:
     if not isinstance(name, str):
         return False
     return name in _MODULES or name in ("gitops_sync", "gitops_drift")
+
+
+def _is_set_fact(result: t.Any) -> bool:
+    """True for ``set_fact``, which the controller runs: a module on a managed host could return any fact."""
+    task = getattr(result, "_task", None)
+    return getattr(task, "resolved_action", None) in _SET_FACT
 
 
 def _host_name(result: t.Any) -> str:

@@ -14,6 +14,9 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._url import TRANSP
 
 DEFAULT_RETRIES = 2
 DEFAULT_TOKEN_USERNAME = "x-access-token"
+# same_origin: redirects within the origin of the URL are followed, to another origin refused; all: followed
+# (credentials still go to the URL's origin only); none: not followed at all.
+REDIRECTS = ("same_origin", "all", "none")
 
 
 @dataclass(frozen=True)
@@ -32,12 +35,13 @@ class RemoteAccess:
     known_hosts: str | None = None
     accept_new_hostkey: bool = False
     retries: int = DEFAULT_RETRIES
+    redirects: str = "same_origin"
 
     @classmethod
     def from_options(cls, *, transports: t.Sequence[str] | None = None, username: str | None = None,
                      password: str | None = None, token: str | None = None, ssh_key: str | None = None,
                      known_hosts: str | None = None, accept_new_hostkey: bool = False,
-                     retries: int | None = None) -> RemoteAccess:
+                     retries: int | None = None, redirects: str | None = None) -> RemoteAccess:
         """Validate the module options that say how to reach a remote."""
         allowed = tuple(transports) if transports is not None else TRANSPORTS
         unknown = [name for name in allowed if name not in TRANSPORTS]
@@ -49,6 +53,8 @@ class RemoteAccess:
             reject_control_characters("username", username)
         if retries is not None and retries < 0:
             raise InvalidOption("retries", f"must be 0 or more, not {retries}")
+        if redirects is not None and redirects not in REDIRECTS:
+            raise InvalidOption("follow_redirects", f"must be one of {', '.join(REDIRECTS)}, not '{redirects}'")
         if ssh_key is not None and "PRIVATE KEY" not in ssh_key:
             raise InvalidOption("ssh_key", "must be the text of a private key (-----BEGIN ... PRIVATE KEY-----), not a path")
         return cls(
@@ -59,16 +65,19 @@ class RemoteAccess:
             known_hosts=known_hosts,
             accept_new_hostkey=accept_new_hostkey,
             retries=DEFAULT_RETRIES if retries is None else retries,
+            redirects=redirects or "same_origin",
         )
 
     def for_url(self, url: RepoUrl) -> RemoteAccess:
-        """This access, refusing a transport not allowed and taking credentials from the URL when none were given."""
+        """This access, refusing a transport not allowed; what the options do not say is taken from the URL.
+
+        The ``username`` option wins over a user name in the URL, a ``password``/``token`` over a password in it.
+        """
         if url.transport not in self.transports:
             raise InvalidOption("repo", f"the '{url.transport}' transport is not in allowed_transports ({', '.join(self.transports)})")
         credentials = url.credentials
-        if self.password is not None or credentials is None:
-            return self
-        return replace(self, username=self.username or credentials.username, password=credentials.password)
+        password = self.password if self.password is not None else (credentials.password if credentials else None)
+        return replace(self, username=self.username or url.username, password=password)
 
     @property
     def secrets(self) -> tuple[str, ...]:

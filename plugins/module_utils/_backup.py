@@ -10,7 +10,7 @@ in a temporary index, so taking it changes nothing but the new ref.
 from __future__ import annotations
 
 import os
-import shutil
+import typing as t
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
 from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import utc_now
@@ -22,25 +22,49 @@ _IDENTITY = {
 }
 
 
-def backup_local_changes(git: GitRunner, path: str, head: str | None, replaced_by: str) -> str:
-    """Snapshot tracked changes and untracked (not ignored) files; return the new ref's name."""
-    workdir = git.private_dir()
-    try:
-        # A fresh index filled from HEAD carries no stat cache, so every file is hashed: a timestamp that did not
-        # move (an edit in the same clock tick as the checkout) cannot hide a change, and tracked files that match
-        # .gitignore stay in the snapshot.
-        env = dict(_IDENTITY, GIT_INDEX_FILE=os.path.join(workdir, "index"))
+def backup(git: GitRunner, path: str, head: str | None, replaced_by: str, *, changes: bool,
+           ignored: t.Sequence[str] = (), keep: t.Sequence[str] = ()) -> str | None:
+    """One ref that keeps everything the reset would destroy; its name, or None when there is nothing to keep.
+
+    With ``changes``, a commit whose tree is the working tree as found (tracked edits, untracked files and the
+    ``ignored`` paths the new revision would overwrite), with parents HEAD, then the index as it was (a commit
+    of the staged content, as ``git stash`` keeps it), then the commits of ``keep`` (tips of history the
+    reset leaves on no branch). Without, ``keep`` alone: its commit, or one commit with them all as parents.
+    """
+    keep = [commit for commit in dict.fromkeys(keep) if commit and commit != head] if changes else list(dict.fromkeys(keep))
+    if not changes:
+        if not keep:
+            return None
+        if len(keep) == 1:
+            return keep_commit(git, path, keep[0], "local commits")
+        tree = git.run(["-C", path, "rev-parse", "--verify", "--end-of-options", f"{keep[0]}^{{tree}}"]).stdout.strip()
+        return keep_commit(git, path, _commit(git, path, tree, keep, "local commits", path, head, replaced_by), "local commits")
+    with git.private_dir() as workdir:
+        # A fresh index filled from HEAD carries no stat cache and no assume-unchanged or skip-worktree flags, so
+        # every file is hashed: a timestamp that did not move (an edit in the same clock tick as the checkout)
+        # cannot hide a change, neither can a flag, and tracked files that match .gitignore stay in the snapshot.
+        env = dict(_IDENTITY, GIT_INDEX_FILE=os.path.join(workdir.path, "index"))
         if head:
             git.run(["-C", path, "read-tree", head], env=env, summary="cannot snapshot local changes")
         git.run(["-C", path, "add", "--all", "--", "."], env=env, summary="cannot snapshot local changes")
+        if ignored:
+            git.run(["-C", path, "add", "--force", "--", *ignored], env=env, summary="cannot snapshot ignored files")
         tree = git.run(["-C", path, "write-tree"], env=env).stdout.strip()
-        message = (f"fleetops.gitops backup of local changes at {utc_now().strftime('%Y%m%dT%H%M%SZ')}\n\n"
-                   f"Taken before resetting {path} from {head or '(no commit)'} to {replaced_by}.\n")
-        parents = ["-p", head] if head else []
-        commit = git.run(["-C", path, "commit-tree", *parents, "-m", message, tree], env=env).stdout.strip()
-        return keep_commit(git, path, commit, "local changes")
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        parents = [head] if head else []
+        staged = git.run(["-C", path, "write-tree"], ok=(0, 128)) if head else None  # the user's own index, read only
+        if staged is not None and staged.rc == 0:
+            parents.append(_commit(git, path, staged.stdout.strip(), [head or ""], "index (staged content)", path, head,
+                                   replaced_by))
+        commit = _commit(git, path, tree, parents + keep, "local changes", path, head, replaced_by)
+    return keep_commit(git, path, commit, "local changes")
+
+
+def _commit(git: GitRunner, path: str, tree: str, parents: t.Sequence[str], what: str, dest: str, head: str | None,
+            replaced_by: str) -> str:
+    message = (f"fleetops.gitops backup of {what} at {utc_now().strftime('%Y%m%dT%H%M%SZ')}\n\n"
+               f"Taken before resetting {dest} from {head or '(no commit)'} to {replaced_by}.\n")
+    args = [word for parent in parents for word in ("-p", parent)]
+    return git.run(["-C", path, "commit-tree", *args, "-m", message, tree], env=_IDENTITY).stdout.strip()
 
 
 def keep_commit(git: GitRunner, path: str, commit: str, reason: str) -> str:

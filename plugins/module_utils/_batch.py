@@ -75,15 +75,28 @@ def execute(task: Task, params: t.Mapping[str, t.Any], *, key: str, check_mode: 
 def _item_specs(params: t.Mapping[str, t.Any], key: str) -> list[dict[str, t.Any]]:
     """Each checkout's options: its own values, else the call's top-level ones."""
     defaults = {name: value for name, value in params.items() if name not in BATCH_OPTIONS and value is not None}
-    specs, seen = [], set()
-    for number, item in enumerate(params["checkouts"]):
+    specs, seen = [], {}
+    for number, item in enumerate(params["checkouts"], start=1):
         spec = dict(defaults, **{name: value for name, value in item.items() if value is not None})
         path = os.path.abspath(os.path.expanduser(spec[key]))
-        if path in seen:
-            raise InvalidOption("checkouts", f"item {number + 1}: {key} {path} appears more than once")
-        seen.add(path)
+        for form in dict.fromkeys((path, os.path.realpath(path))):
+            if form in seen:
+                raise InvalidOption("checkouts", f"item {number}: {key} {path} appears more than once (item {seen[form]})")
+            seen[form] = number
         specs.append(spec)
+    _refuse_nesting(seen, key)
     return specs
+
+
+def _refuse_nesting(numbers: dict[str, int], key: str) -> None:
+    """A checkout inside another one is that one's untracked files: each run would undo the other's work."""
+    for path, number in numbers.items():
+        parent = os.path.dirname(path)
+        while parent != os.path.dirname(parent):
+            if parent in numbers and numbers[parent] != number:
+                raise InvalidOption("checkouts", f"item {number}: {key} {path} is inside item {numbers[parent]}'s "
+                                                 f"{key} {parent}; checkouts must not nest")
+            parent = os.path.dirname(parent)
 
 
 def _guarded(task: Task, spec: dict[str, t.Any], key: str, check_mode: bool, diff: bool) -> ItemOutcome:

@@ -10,9 +10,9 @@ import pwd
 import re
 from dataclasses import dataclass, field
 
-from ansible_collections.fleetops.gitops.plugins.module_utils._config_file import remote_url_from_file
+from ansible_collections.fleetops.gitops.plugins.module_utils._config_file import read_plain_config
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import CorruptCheckout, DestinationError, GitCommandError, GitOpsError
-from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
+from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner, drivers_in
 
 
 @dataclass(frozen=True)
@@ -55,10 +55,11 @@ def git_dir(path: str) -> str | None:
     if os.path.isdir(dot_git):
         return dot_git
     try:
-        with open(dot_git, encoding="utf-8") as handle:
-            first = handle.readline().strip()
+        fd = os.open(dot_git, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         return None
+    with os.fdopen(fd, encoding="utf-8", errors="replace") as handle:
+        first = handle.readline(4096).strip()
     if not first.startswith("gitdir:"):
         return None
     target = first[len("gitdir:"):].strip()
@@ -75,9 +76,16 @@ def read_checkout_state(git: GitRunner, path: str, remote: str) -> CheckoutState
         return CheckoutState(path)
     if not os.path.isdir(path):
         return CheckoutState(path, exists=True, problem="is not a directory")
-    if git_dir(path) is None:
+    directory = git_dir(path)
+    if directory is None:
         empty = not os.listdir(path)
         return CheckoutState(path, exists=True, empty=empty, problem="" if empty else "is not a git checkout")
+    plain = read_plain_config(directory, remote)
+    url = plain.remote_url if plain is not None else None
+    if plain is not None:
+        git.filters |= plain.filters  # before the first command that may run a filter: status
+    else:
+        url = _ask_config(git, path, remote)
     try:
         status = git.run(
             ["--no-optional-locks", "-C", path, "status", "--porcelain=v2", "--branch", "-z",
@@ -90,10 +98,27 @@ def read_checkout_state(git: GitRunner, path: str, remote: str) -> CheckoutState
         if "dubious ownership" in error.stderr:
             raise _foreign_owner(path) from None
         raise
-    url = remote_url_from_file(git_dir(path) or "", remote)
-    if url is None:
+    if url is None and plain is not None:
         url = git.run(["-C", path, "config", "--get", "--", f"remote.{remote}.url"], ok=(0, 1)).stdout.strip()
     return _parse_status(path, status, url or None)
+
+
+def _ask_config(git: GitRunner, path: str, remote: str) -> str | None:
+    """The remote's URL and the filter drivers, as git reads them (every file, includes followed); one ``git config``.
+
+    ``git config`` itself runs no program. Its answer sets the filter overrides of every later command.
+    """
+    out = git.run(["-C", path, "config", "--null", "--get-regexp", "--", rf"^(remote\.{re.escape(remote)}\.url|filter\..*)$"],
+                  ok=(0, 1), summary=f"cannot read the git config of {path}").stdout
+    url, names = None, []
+    for entry in out.split("\0"):
+        name, _newline, value = entry.partition("\n")
+        if name.lower() == f"remote.{remote.lower()}.url":
+            url = value  # the last one wins, as with git config --get
+        else:
+            names.append(name)
+    git.filters |= drivers_in(names)
+    return url
 
 
 _DAMAGE = re.compile(

@@ -87,15 +87,20 @@ class DestinationError(GitOpsError):
 class LocalChangesError(GitOpsError):
     """``local_changes=fail`` met modified or untracked files, or commits made in the checkout."""
 
-    def __init__(self, dest: str, modified: t.Sequence[str], untracked: t.Sequence[str], commits: t.Sequence[str] = ()) -> None:
+    def __init__(self, dest: str, modified: t.Sequence[str], untracked: t.Sequence[str], commits: t.Sequence[str] = (), *,
+                 overwritten: t.Sequence[str] = (), flagged: t.Sequence[str] = ()) -> None:
         self.modified = list(modified)
         self.untracked = list(untracked)
         self.commits = list(commits)
+        self.overwritten = list(overwritten)
         parts = []
         if self.modified:
-            parts.append(f"modified: {', '.join(self.modified)}")
+            hidden = f" ({', '.join(flagged)} marked assume-unchanged or skip-worktree)" if flagged else ""
+            parts.append(f"modified: {', '.join(self.modified)}{hidden}")
         if self.untracked:
             parts.append(f"untracked: {', '.join(self.untracked)}")
+        if self.overwritten:
+            parts.append(f"ignored files the new revision would overwrite: {', '.join(self.overwritten)}")
         if self.commits:
             parts.append(f"local commits not on the remote, up to {', '.join(self.commits)}")
         super().__init__(
@@ -105,7 +110,7 @@ class LocalChangesError(GitOpsError):
         )
 
     def details(self) -> dict[str, t.Any]:
-        return {"modified": self.modified, "untracked": self.untracked, "commits": self.commits}
+        return {"modified": self.modified, "untracked": self.untracked, "overwritten": self.overwritten, "commits": self.commits}
 
 
 class HistoryRewritten(GitOpsError):

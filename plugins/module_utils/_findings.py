@@ -9,12 +9,11 @@ import typing as t
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
+from ansible_collections.fleetops.gitops.plugins.module_utils._history import Distance, distance_between
 from ansible_collections.fleetops.gitops.plugins.module_utils._peek import ahead_behind
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import RepoUrl, redact_text
 
 _LISTED = 20
-
-Distance = t.Tuple[int, int]  # (ahead, behind): commits only HEAD has, and commits only the desired commit has
 
 
 def short(sha: str | None) -> str:
@@ -84,11 +83,7 @@ def local_distance(git: GitRunner, state: CheckoutState, desired: str | None) ->
     """
     if not state.head or not desired or state.head == desired:
         return None
-    result = git.run(["-C", state.path, "rev-list", "--left-right", "--count", f"{state.head}...{desired}", "--"], ok=(0, 128))
-    if result.rc != 0:
-        return None
-    ahead, behind = (int(n) for n in result.stdout.split())
-    return ahead, behind
+    return distance_between(git, state.path, state.head, desired)
 
 
 def _describe(git: GitRunner, state: CheckoutState, desired: str, distance: Distance | None, last_revision: str | None,

@@ -15,22 +15,27 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
+import shlex
 import shutil
 import signal
 import subprocess
-import tempfile
+import threading
 import time
 import typing as t
 from dataclasses import dataclass
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._access import RemoteAccess
-from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitCommandError, GitNotFound, GitTimeout
+from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitCommandError, GitNotFound, GitOpsError, GitTimeout, InvalidOption
 from ansible_collections.fleetops.gitops.plugins.module_utils._identity import RunAs
-from ansible_collections.fleetops.gitops.plugins.module_utils._locks import pid_alive
-from ansible_collections.fleetops.gitops.plugins.module_utils._url import RepoUrl, redact_text
+from ansible_collections.fleetops.gitops.plugins.module_utils._private_dir import PrivateDir
+from ansible_collections.fleetops.gitops.plugins.module_utils._program_keys import (
+    COMMAND_LINE_OVERRIDES, ENVIRONMENT_OVERRIDES, LOCAL_UPLOAD_PACK, filter_overrides,
+)
+from ansible_collections.fleetops.gitops.plugins.module_utils._url import RepoUrl, is_local, origin_of, redact_text
+from ansible_collections.fleetops.gitops.plugins.module_utils._watchdog import Watchdog
 
 DEFAULT_TIMEOUT = 300.0
-PRIVATE_PREFIX = "fleetops-gitops-"
 
 # Variables that would point git at another repository, inject config or prompt: never inherited.
 _DROPPED_ENV = frozenset((
@@ -44,30 +49,26 @@ _DROPPED_ENV = frozenset((
 ))
 _DROPPED_PREFIXES = ("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_", "GIT_TRACE")
 
-# Config given on the command line outranks every config file (system, global, the checkout's own), so
-# nothing there can make these git processes run a program of its choosing. The environment set in
-# _environment() covers the rest: GIT_SSH_COMMAND (over core.sshCommand), GIT_ASKPASS (over core.askPass),
-# GIT_PROXY_COMMAND (over core.gitProxy, where the first config entry would win). Fetches name the URL, not
-# the remote, so remote.<name>.uploadpack is never read.
-_HARDENING = (
-    "core.fsmonitor=false",
-    "core.hooksPath=/dev/null",
-    "credential.helper=",
-    "gpg.program=gpg",
-    "gpg.openpgp.program=gpg",
-    "gpg.ssh.program=ssh-keygen",
-    "gpg.x509.program=gpgsm",
-    "transfer.fsckObjects=true",
-    "advice.detachedHead=false",
-)
-
-_ASKPASS = """#!/bin/sh
-# fleetops.gitops: answers git's credential prompts from its environment; holds no secret itself.
-case "$1" in
-  Username*) printf '%s\\n' "$FLEETOPS_GITOPS_USERNAME" ;;
-  *) printf '%s\\n' "$FLEETOPS_GITOPS_PASSWORD" ;;
-esac
+# What makes git ask for credentials, and for which origin: a credential helper of ours, given on the command line
+# after an empty value (which drops every helper configured in any file). It answers only for the origin the
+# repository URL names (scheme, host and port), so a redirect to another origin gets nothing, and holds no
+# secret itself: it reads them from its environment. GIT_ASKPASS refuses, so git never prompts anyone.
+_CREDENTIAL_HELPER = """#!/bin/sh
+# fleetops.gitops: answers git's credential requests for one origin only, from its environment.
+test "$1" = get || exit 0
+protocol='' host=''
+while IFS= read -r line; do
+  case $line in
+    '') break ;;
+    protocol=*) protocol=${line#protocol=} ;;
+    host=*) host=${line#host=} ;;
+  esac
+done
+test "$protocol://$host" = "$FLEETOPS_GITOPS_ORIGIN" || exit 0
+test -z "$FLEETOPS_GITOPS_USERNAME" || printf 'username=%s\\n' "$FLEETOPS_GITOPS_USERNAME"
+printf 'password=%s\\n' "$FLEETOPS_GITOPS_PASSWORD"
 """
+_REDIRECT = re.compile(r"^warning: redirecting to (\S+)", re.MULTILINE)
 
 # stderr of a network command that failed for a reason worth another try (checked after _PERMANENT).
 _TRANSIENT = re.compile(
@@ -92,6 +93,18 @@ class GitResult:
     stderr: str
 
 
+@dataclass(frozen=True)
+class Remote:
+    """A repository URL, handed to ``fetch`` or ``ls-remote`` under a random remote name.
+
+    git reads a URL given to those commands as a remote's name first: a ``[remote "<the URL>"]`` section in any
+    config file would choose the URL fetched and the upload-pack program run. A random name matches no section;
+    its URL is set on the command line.
+    """
+
+    url: str
+
+
 class Deadline:
     """An overall time budget shared by the git commands of one operation."""
 
@@ -104,9 +117,9 @@ class Deadline:
 
 
 class GitRunner:
-    """Runs git for one operation (one checkout), within one deadline.
+    """Runs git (and gpg) for one operation (one checkout), within one deadline.
 
-    Use it as a context manager: the askpass program and any SSH key live in a
+    Use it as a context manager: the credential helper and any SSH key live in a
     private temporary folder that is removed on exit, whatever happens (and a
     folder left by a killed run is removed by the next one).
     """
@@ -118,12 +131,16 @@ class GitRunner:
         access: RemoteAccess | None = None,
         secrets: t.Iterable[str] = (),
         run_as: RunAs | None = None,
+        origin: str | None = None,
     ) -> None:
         self.deadline = Deadline(timeout)
         self.access = access or RemoteAccess()
         self.run_as = run_as
+        self.origin = origin  # the only origin (scheme://host:port) credentials are given to
         self.secrets = tuple(s for s in secrets if s) + self.access.secrets
-        self._tempdir: str | None = None
+        self.filters: frozenset[str] = frozenset()  # filter drivers a checkout's own config defines (see host_filters)
+        self._files: PrivateDir | None = None
+        self._helper: str | None = None
         self._env: dict[str, str] | None = None
 
     def __enter__(self) -> GitRunner:
@@ -133,17 +150,17 @@ class GitRunner:
         self.close()
 
     def close(self) -> None:
-        if self._tempdir is not None:
-            shutil.rmtree(self._tempdir, ignore_errors=True)
-            self._tempdir = None
-        self._env = None
+        if self._files is not None:
+            self._files.remove()
+            self._files = None
+        self._helper = self._env = None
 
     def redact(self, text: str) -> str:
         return redact_text(text, self.secrets)
 
     def run(
         self,
-        args: t.Sequence[str],
+        args: t.Sequence[str | Remote],
         *,
         ok: t.Container[int] = (0,),
         env: t.Mapping[str, str] | None = None,
@@ -152,6 +169,7 @@ class GitRunner:
     ) -> GitResult:
         """Run ``git <args>``; raise GitCommandError unless the exit code is in ``ok``.
 
+        A ``Remote`` in ``args`` becomes a random remote name whose URL is set on the command line.
         A ``network`` command that fails for a transient reason (a refused or
         reset connection, an HTTP 5xx, ...) is tried again, ``access.retries``
         times, after 1, 2, 4... seconds, within the deadline; a permanent
@@ -160,7 +178,10 @@ class GitRunner:
         attempt = 0
         while True:
             try:
-                return self._run_once(args, ok=ok, env=env, summary=summary)
+                result = self._run_once(args, ok=ok, env=env, summary=summary)
+                if network:
+                    self._check_redirect(result, summary)
+                return result
             except GitTimeout:
                 raise
             except GitCommandError as error:
@@ -171,52 +192,100 @@ class GitRunner:
             time.sleep(pause)
             attempt += 1
 
-    def _run_once(self, args: t.Sequence[str], *, ok: t.Container[int], env: t.Mapping[str, str] | None,
+    def gpg(self, args: t.Sequence[str], data: str, *, summary: str) -> GitResult:
+        """Run ``gpg --batch --no-tty <args>`` with ``data`` on stdin, as git runs (same user, deadline, watchdog)."""
+        gpg = shutil.which("gpg")
+        if gpg is None:
+            raise InvalidOption("gpg_keys", "gpg is not installed on the managed host")
+        argv = [gpg, "--batch", "--no-tty", "--quiet", *args]
+        return self._execute(argv, tuple(["gpg", *args]), dict(self._environment()), (0,), summary, data.encode())
+
+    def _run_once(self, args: t.Sequence[str | Remote], *, ok: t.Container[int], env: t.Mapping[str, str] | None,
                   summary: str) -> GitResult:
-        argv = [git_executable()]
-        for item in self._config():
+        config = [*COMMAND_LINE_OVERRIDES, *filter_overrides(self.filters | host_filters(self)), *self._limits()]
+        words, shown = [], ["git"]
+        for arg in args:
+            if isinstance(arg, Remote):
+                name = f"fleetops-gitops-{secrets.token_hex(8)}"
+                config.append(f"remote.{name}.url={arg.url}")
+                if is_local(arg.url):
+                    config.append(f"remote.{name}.uploadpack={LOCAL_UPLOAD_PACK}")
+                words.append(name)
+                shown.append(self.redact(arg.url))
+            else:
+                words.append(arg)
+                shown.append(self.redact(arg))
+        argv = [git_executable(), "--no-pager"]
+        for item in config:
             argv += ["-c", item]
-        argv += list(args)
+        environment = dict(self._environment(), FLEETOPS_GITOPS_ORIGIN=self.origin or "", **(env or {}))
+        return self._execute(argv + words, tuple(shown), environment, ok, summary)
+
+    def _execute(self, argv: list[str], shown: tuple[str, ...], environment: dict[str, str], ok: t.Container[int],
+                 summary: str, data: bytes | None = None) -> GitResult:
         budget = self.deadline.remaining()
-        shown = tuple(self.redact(a) for a in ["git", *args])
         if budget <= 0:
-            raise GitTimeout(shown, None, f"not started: the {self.deadline.seconds:g}s timeout was already used up", summary)
-        environment = dict(self._environment(), **(env or {}))
+            raise GitTimeout(shown, None, f"not started: the {self.deadline.seconds:g}s timeout was already used up",
+                             summary)
+        watchdog = Watchdog.get()
         proc = subprocess.Popen(  # noqa: S603 - argv list, no shell
-            argv, env=environment, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            argv, env=environment, stdin=subprocess.DEVNULL if data is None else subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             cwd="/",  # every path is absolute; the module's folder may be closed to `owner`, or lie inside another repository
             start_new_session=True, **(self.run_as.popen_options() if self.run_as else {}),
         )
+        watchdog.watch(proc.pid)
         try:
-            out, err = proc.communicate(timeout=budget)
-        except subprocess.TimeoutExpired:
-            _stop(proc)
-            raise GitTimeout(shown, None, f"stopped after {budget:.1f}s: the operation's {self.deadline.seconds:g}s timeout ran out",
-                             summary) from None
+            try:
+                out, err = proc.communicate(data, timeout=budget)
+            except subprocess.TimeoutExpired:
+                _stop(proc)
+                raise GitTimeout(shown, None, f"stopped after {budget:.1f}s: the operation's {self.deadline.seconds:g}s "
+                                              "timeout ran out", summary) from None
+        finally:
+            watchdog.release(proc.pid)
         result = GitResult(shown, proc.returncode, _text(out), self.redact(_text(err)))
         if result.rc not in ok:
             raise GitCommandError(shown, result.rc, result.stderr, summary)
         return result
 
-    def _config(self) -> list[str]:
+    def _check_redirect(self, result: GitResult, summary: str) -> None:
+        """A redirect to another origin fails, unless ``follow_redirects`` is ``all``; credentials never go there."""
+        if self.access.redirects != "same_origin" or self.origin is None:
+            return
+        for target in _REDIRECT.findall(result.stderr):
+            if (origin_of(target) or "").lower() != self.origin.lower():
+                raise GitCommandError(
+                    result.args, result.rc,
+                    f"the server redirected to another origin, {self.redact(target)}; it was not followed "
+                    "(no credential was sent there). Use that URL, or set follow_redirects: all", summary)
+
+    def _limits(self) -> list[str]:
         low_speed_time = int(min(30, max(1, self.deadline.seconds / 2)))  # a stalled transfer fails well within the deadline
-        return [*_HARDENING, "http.lowSpeedLimit=1000", f"http.lowSpeedTime={low_speed_time}"]
+        limits = ["http.lowSpeedLimit=1000", f"http.lowSpeedTime={low_speed_time}"]
+        if self.access.redirects == "none":
+            limits.append("http.followRedirects=false")
+        if self.access.password is not None:
+            limits.append(f"credential.helper={shlex.quote(self._credential_helper())}")  # after the empty one: the only one
+        return limits
+
+    def environment(self) -> dict[str, str]:
+        """What every git process of this runner starts with (built once: key files are written on first use)."""
+        return self._environment()
 
     def _environment(self) -> dict[str, str]:
-        """Built once per runner: the askpass program and key files are written on first use."""
+        """Built once per runner: the credential helper and key files are written on first use."""
         if self._env is not None:
             return self._env
         env = {k: v for k, v in os.environ.items() if k not in _DROPPED_ENV and not k.startswith(_DROPPED_PREFIXES)}
         access = self.access
-        needs_files = access.password is not None or access.ssh_key or access.known_hosts
-        folder = self._private() if needs_files else None
+        env.update(ENVIRONMENT_OVERRIDES)
         env.update(
-            LC_ALL="C", LANG="C", GIT_TERMINAL_PROMPT="0", GIT_PROXY_COMMAND="",
+            LC_ALL="C", LANG="C", GIT_TERMINAL_PROMPT="0", GIT_ASKPASS=_refuse(),
             GIT_ALLOW_PROTOCOL=":".join(access.transports),
-            GIT_ASKPASS=self._write(folder, "askpass", _ASKPASS, 0o700) if access.password is not None else _refuse(),
             GIT_SSH_COMMAND=access.ssh_command(
-                self._write(folder, "id", access.ssh_key.rstrip("\n") + "\n", 0o600) if access.ssh_key else None,
-                self._write(folder, "known_hosts", access.known_hosts.rstrip("\n") + "\n", 0o600) if access.known_hosts else None,
+                self.files().write("id", access.ssh_key.rstrip("\n") + "\n") if access.ssh_key else None,
+                self.files().write("known_hosts", access.known_hosts.rstrip("\n") + "\n") if access.known_hosts else None,
                 int(min(30, max(1, self.deadline.seconds))),
             ),
         )
@@ -227,30 +296,63 @@ class GitRunner:
         self._env = env
         return env
 
-    def _private(self) -> str:
-        if self._tempdir is None:
-            self._tempdir = self.private_dir()
-        return self._tempdir
+    def _credential_helper(self) -> str:
+        if self._helper is None:
+            self._helper = self.files().write("credential-helper", _CREDENTIAL_HELPER, 0o700)
+        return self._helper
 
-    def _write(self, folder: str | None, name: str, content: str, mode: int) -> str:
-        path = os.path.join(folder or self._private(), name)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(content)
-        self.give(path)
-        return path
+    def files(self) -> PrivateDir:
+        """This runner's private folder (made on first use), for what git must read from a file."""
+        if self._files is None:
+            self._files = self.private_dir()
+        return self._files
 
-    def private_dir(self) -> str:
-        """A new 0700 temporary folder that git (as ``run_as``, if set) can use; the caller removes it."""
-        sweep_private_dirs()
-        path = tempfile.mkdtemp(prefix=f"{PRIVATE_PREFIX}{os.getpid()}-")
-        self.give(path)
-        return path
+    def private_dir(self) -> PrivateDir:
+        """A new private temporary folder that git (as ``run_as``, if set) can use; the caller removes it."""
+        return PrivateDir(self.run_as.ids if self.run_as else None)
 
-    def give(self, path: str) -> None:
-        """Hand something we created over to the user git runs as."""
-        if self.run_as is not None:
-            self.run_as.give(path)
+
+_HOST_FILTERS: dict[tuple[str, ...], frozenset[str]] = {}
+_HOST_FILTERS_LOCK = threading.Lock()
+_ASKING = threading.local()
+
+
+def host_filters(git: GitRunner) -> frozenset[str]:
+    """The filter drivers the system and global config files define, for the user git runs as; asked once per process.
+
+    One ``git config`` outside any repository (``GIT_DIR`` names nothing) reads exactly those files and what they
+    include, and runs nothing itself. Other threads wait for its answer: none may start git before it is known.
+    """
+    if getattr(_ASKING, "active", False):
+        return frozenset()  # the asking process itself
+    env = git.environment()
+    key = tuple(env.get(name, "") for name in ("HOME", "XDG_CONFIG_HOME", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM",
+                                               "GIT_CONFIG_NOSYSTEM", "PREFIX"))
+    with _HOST_FILTERS_LOCK:
+        if key not in _HOST_FILTERS:
+            _ASKING.active = True
+            try:
+                out = git.run(["config", "--null", "--name-only", "--get-regexp", r"^filter\."], ok=(0, 1),
+                              env={"GIT_DIR": "/nonexistent"}).stdout
+            finally:
+                _ASKING.active = False
+            _HOST_FILTERS[key] = drivers_in(out.split("\0"))
+        return _HOST_FILTERS[key]
+
+
+def drivers_in(names: t.Iterable[str]) -> frozenset[str]:
+    """Driver names from config key names ``filter.<driver>.<key>``; a name ``-c`` cannot carry is refused."""
+    drivers = set()
+    for name in names:
+        section, _dot, rest = name.partition(".")
+        driver = rest.rpartition(".")[0]
+        if section.lower() != "filter" or not driver:
+            continue
+        if "=" in driver or "\n" in driver:
+            raise GitOpsError(f"a git filter driver named {driver!r} is configured, and it could not be switched off "
+                              "on git's command line; nothing was run. Rename it in the git config")
+        drivers.add(driver)
+    return frozenset(drivers)
 
 
 def runner_for(url: RepoUrl | None, timeout: float, run_as: RunAs | None = None,
@@ -259,7 +361,8 @@ def runner_for(url: RepoUrl | None, timeout: float, run_as: RunAs | None = None,
     access = access or RemoteAccess()
     if url is None:
         return GitRunner(timeout=timeout, access=access, run_as=run_as)
-    return GitRunner(timeout=timeout, access=access.for_url(url), secrets=url.secrets, run_as=run_as)
+    return GitRunner(timeout=timeout, access=access.for_url(url), secrets=url.secrets, run_as=run_as,
+                     origin=origin_of(url.clean))
 
 
 def git_executable() -> str:
@@ -268,21 +371,6 @@ def git_executable() -> str:
     if git is None:
         raise GitNotFound("git is not installed or not on PATH of the managed host; install git first")
     return git
-
-
-def sweep_private_dirs() -> None:
-    """Remove private folders of runs that were killed before they could clean up (their PID is gone)."""
-    base = tempfile.gettempdir()
-    try:
-        names = os.listdir(base)
-    except OSError:
-        return
-    for name in names:
-        if not name.startswith(PRIVATE_PREFIX):
-            continue
-        pid = name[len(PRIVATE_PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and not pid_alive(pid):
-            shutil.rmtree(os.path.join(base, name), ignore_errors=True)
 
 
 def _transient(stderr: str) -> bool:

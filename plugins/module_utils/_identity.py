@@ -39,9 +39,10 @@ class RunAs:
     def environment(self) -> dict[str, str]:
         return {"HOME": self.home, "USER": self.name, "LOGNAME": self.name}
 
-    def give(self, path: str) -> None:
-        """Hand a file or folder we created (as root) over to this user."""
-        os.chown(path, self.uid, self.gid)
+    @property
+    def ids(self) -> tuple[int, int]:
+        """(uid, gid), for the ``fchown`` of what we create for this user."""
+        return self.uid, self.gid
 
 
 def resolve_run_as(owner: str | None, group: str | None) -> RunAs | None:

@@ -4,35 +4,35 @@
 """Private: look at commits the checkout does not have yet, without writing anything in it.
 
 The commits are fetched into a throwaway repository that borrows the
-checkout's objects (git alternates), so only what is missing travels, and the
-checkout's ``.git`` is only read. The drift report uses it to count commits
-behind and ahead and to tell rewritten history from local commits.
+checkout's objects (``GIT_ALTERNATE_OBJECT_DIRECTORIES``, so nothing is written
+to tell it where they are), so only what is missing travels, and the checkout's
+``.git`` is only read. The drift report uses it to count commits behind and
+ahead and to tell rewritten history from local commits.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 
-from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
+from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner, Remote
+from ansible_collections.fleetops.gitops.plugins.module_utils._history import Distance, distance_between
 
 
-def ahead_behind(git: GitRunner, git_dir: str, head: str, url: str, desired: str) -> tuple[int, int] | None:
+def ahead_behind(git: GitRunner, git_dir: str, head: str, url: str, desired: str) -> Distance | None:
     """(commits only in ``head``, commits only in ``desired``), or None when the remote will not say."""
-    folder = git.private_dir()
-    try:
-        peek = os.path.join(folder, "peek.git")
-        git.run(["init", "--quiet", "--bare", peek])
-        with open(os.path.join(peek, "objects", "info", "alternates"), "w", encoding="utf-8") as handle:
-            handle.write(os.path.join(os.path.abspath(git_dir), "objects") + "\n")
-        fetched = git.run(["--git-dir", peek, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--", url, desired],
-                          ok=range(256), network=True)
+    with git.private_dir() as folder:
+        peek = os.path.join(folder.path, "peek.git")
+        git.run(["init", "--quiet", "--bare", "--", peek])
+        env = {"GIT_ALTERNATE_OBJECT_DIRECTORIES": alternate(os.path.join(os.path.abspath(git_dir), "objects"))}
+        fetched = git.run(["--git-dir", peek, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--",
+                           Remote(url), desired], env=env, ok=range(256), network=True)
         if fetched.rc != 0:
             return None
-        counted = git.run(["--git-dir", peek, "rev-list", "--left-right", "--count", f"{head}...{desired}", "--"], ok=(0, 128))
-        if counted.rc != 0:
-            return None
-        ahead, behind = (int(n) for n in counted.stdout.split())
-        return ahead, behind
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        return distance_between(git, peek, head, desired, env=env, git_dir=True)
+
+
+def alternate(path: str) -> str:
+    """One entry of GIT_ALTERNATE_OBJECT_DIRECTORIES: C-quoted when it holds the ':' that separates entries."""
+    if not any(char in path for char in ':"\\'):
+        return path
+    return '"' + path.replace("\\", "\\\\").replace('"', '\\"') + '"'

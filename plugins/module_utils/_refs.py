@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import InvalidOption, RefNotFound
-from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
+from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner, Remote
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import reject_control_characters, reject_option_like
 
 BRANCH = "branch"
@@ -109,7 +109,8 @@ def resolve(git: GitRunner, url: str, version: str, *, shown_url: str, option: s
 
 
 def _resolve_default_branch(git: GitRunner, url: str, shown_url: str, option: str) -> Target:
-    out = git.run(["ls-remote", "--symref", "--", url, "HEAD"], summary="cannot read the remote's default branch", network=True).stdout
+    out = git.run(["ls-remote", "--symref", "--", Remote(url), "HEAD"], summary="cannot read the remote's default branch",
+                  network=True).stdout
     branch = sha = None
     for line in out.splitlines():
         if line.startswith("ref: refs/heads/") and line.endswith("\tHEAD"):
@@ -122,7 +123,7 @@ def _resolve_default_branch(git: GitRunner, url: str, shown_url: str, option: st
 
 
 def _ls_remote(git: GitRunner, url: str, patterns: list[str]) -> dict[str, str]:
-    out = git.run(["ls-remote", "--", url, *patterns], summary="cannot list the remote's refs", network=True).stdout
+    out = git.run(["ls-remote", "--", Remote(url), *patterns], summary="cannot list the remote's refs", network=True).stdout
     refs = {}
     for line in out.splitlines():
         sha, _tab, ref = line.partition("\t")

@@ -10,18 +10,15 @@ GNUPGHOME and allowed-signers file, so the host's keyrings and trust play no par
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import typing as t
 from dataclasses import dataclass
 
-from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError, InvalidOption
+from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitCommandError, GitOpsError, InvalidOption
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
+from ansible_collections.fleetops.gitops.plugins.module_utils._private_dir import PrivateDir
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import TAG, Target
 
 MODES = ("none", "commit", "tag", "both")
-_GPG_TIMEOUT = 30
 
 
 class SignatureError(GitOpsError):
@@ -55,24 +52,38 @@ class SignaturePolicy:
 
 
 def verify(git: GitRunner, path: str, target: Target, policy: SignaturePolicy) -> None:
-    """Raise SignatureError unless ``target`` is signed as ``policy`` demands (its objects must be in ``path``)."""
+    """Raise SignatureError unless ``target`` is signed as ``policy`` demands (its objects must be in ``path``).
+
+    What is verified is bound to what is deployed: ``target.sha`` is the commit checked out, and a tag counts
+    only when the tag object verified points at exactly that commit.
+    """
     if not policy.enabled:
         return
     policy.check_target(target)
-    folder = git.private_dir()
-    try:
-        config, env = _trust(folder, policy)
+    with git.private_dir() as folder:
+        config, env = _trust(git, folder, policy)
         if policy.mode in ("commit", "both"):
-            ok = git.run([*config, "-C", path, "verify-commit", target.sha], env=env, ok=range(256)).rc == 0
+            ok = git.run([*config, "-C", path, "verify-commit", "--", target.sha], env=env, ok=range(256)).rc == 0
             code = git.run([*config, "-C", path, "log", "-1", "--format=%G?", target.sha, "--"], env=env).stdout.strip()
             if not (ok and code == "G"):
                 raise SignatureError(f"verify_commit: commit {target.sha} is {_VERDICTS.get(code, 'not verified')} "
                                      f"(git signature status '{code}'); the checkout was left as it was")
         if policy.mode in ("tag", "both"):
-            if git.run([*config, "-C", path, "verify-tag", f"refs/tags/{target.name}"], env=env, ok=range(256)).rc != 0:
-                raise SignatureError(f"verify_commit: tag '{target.name}' is not signed by a trusted key; the checkout was left as it was")
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+            _verify_tag(git, path, target, config, env)
+
+
+def _verify_tag(git: GitRunner, path: str, target: Target, config: list[str], env: dict[str, str]) -> None:
+    """The tag object is read once, then verified and followed by its id: a ref moved meanwhile changes nothing."""
+    found = git.run(["-C", path, "rev-parse", "--verify", "--quiet", "--end-of-options", f"refs/tags/{target.name}"],
+                    ok=(0, 1)).stdout.strip()
+    if not found or git.run([*config, "-C", path, "verify-tag", "--", found], env=env, ok=range(256)).rc != 0:
+        raise SignatureError(f"verify_commit: tag '{target.name}' is not signed by a trusted key; the checkout was left as it was")
+    points_at = git.run(["-C", path, "rev-parse", "--verify", "--end-of-options", f"{found}^{{commit}}"]).stdout.strip()
+    if points_at != target.sha:
+        raise SignatureError(
+            f"verify_commit: tag '{target.name}' is signed, but it points at {points_at}, not at {target.sha}, the commit "
+            "that would be deployed (the remote answered differently when asked twice, or the pin is not that tag's); "
+            "the checkout was left as it was")
 
 
 _VERDICTS = {
@@ -82,32 +93,28 @@ _VERDICTS = {
 }
 
 
-def _trust(folder: str, policy: SignaturePolicy) -> tuple[list[str], dict[str, str]]:
-    """git -c options and environment that make the given keys - and only them - trusted."""
-    config = ["-c", "gpg.minTrustLevel=fully"]
-    home = os.path.join(folder, "gnupg")
-    os.mkdir(home, 0o700)
+def _trust(git: GitRunner, folder: PrivateDir, policy: SignaturePolicy) -> tuple[list[str], dict[str, str]]:
+    """git -c options and environment that make the given keys - and only them - trusted.
+
+    Every setting that decides whom a signature may come from is given on the command line, so no config
+    file of the host or the checkout adds a signer: a private GNUPGHOME for OpenPGP and X.509, our own
+    allowed-signers file for SSH (empty when no SSH signer is given) and no revocation list but ours.
+    """
+    home = folder.folder("gnupg")
+    signers = folder.write("allowed_signers", (policy.allowed_signers or "").rstrip("\n") + "\n", 0o644)
+    revoked = folder.write("revoked_signers", "", 0o644)
+    config = ["-c", "gpg.minTrustLevel=fully", "-c", f"gpg.ssh.allowedSignersFile={signers}",
+              "-c", f"gpg.ssh.revocationFile={revoked}"]
     if policy.gpg_keys:
-        _gpg(home, ["--import"], "\n".join(policy.gpg_keys))
-        listing = _gpg(home, ["--with-colons", "--fingerprint", "--list-keys"], "")
+        _gpg(git, home, ["--import"], "\n".join(policy.gpg_keys))
+        listing = _gpg(git, home, ["--with-colons", "--fingerprint", "--list-keys"], "")
         fingerprints = [line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:")]
-        _gpg(home, ["--import-ownertrust"], "".join(f"{fpr}:6:\n" for fpr in fingerprints))
-    if policy.allowed_signers:
-        signers = os.path.join(folder, "allowed_signers")
-        with open(signers, "w", encoding="utf-8") as handle:
-            handle.write(policy.allowed_signers.rstrip("\n") + "\n")
-        config += ["-c", f"gpg.ssh.allowedSignersFile={signers}"]
+        _gpg(git, home, ["--import-ownertrust"], "".join(f"{fpr}:6:\n" for fpr in fingerprints))
     return config, {"GNUPGHOME": home}
 
 
-def _gpg(home: str, args: list[str], data: str) -> str:
-    gpg = shutil.which("gpg")
-    if gpg is None:
-        raise InvalidOption("gpg_keys", "gpg is not installed on the managed host")
-    result = subprocess.run(  # noqa: S603 - argv list, no shell
-        [gpg, "--batch", "--no-tty", "--quiet", "--homedir", home, *args], input=data.encode(), stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, timeout=_GPG_TIMEOUT, check=False,
-    )
-    if result.returncode != 0:
-        raise InvalidOption("gpg_keys", f"gpg could not read the keys (exit code {result.returncode})")
-    return result.stdout.decode("utf-8", errors="replace")
+def _gpg(git: GitRunner, home: str, args: list[str], data: str) -> str:
+    try:
+        return git.gpg(["--homedir", home, *args], data, summary="gpg_keys").stdout
+    except GitCommandError as error:
+        raise InvalidOption("gpg_keys", f"gpg could not read the keys (exit code {error.rc})") from None

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import typing as t
 from datetime import datetime, timezone
 
+from ansible_collections.fleetops.gitops.plugins.module_utils._files import UnsafePath, open_folder, read_bytes, write_atomic
+
 STATE_FILE = "fleetops-gitops.json"
 _SCHEMA = 1
+_MAX_SIZE = 64 * 1024
 
 
 def utc_now() -> datetime:
@@ -35,14 +37,23 @@ def parse_time(value: t.Any) -> datetime | None:
         return None
 
 
-def read_state(git_dir: str | None) -> dict[str, t.Any]:
-    """The last record, or {} when there is none or it cannot be read (never fatal)."""
+def read_state(git_dir: str | None, owner: int | None = None) -> dict[str, t.Any]:
+    """The last record, or {} when there is none, it cannot be read, or the git directory is not ``owner``'s (never fatal)."""
     if git_dir is None:
         return {}
     try:
-        with open(os.path.join(git_dir, STATE_FILE), encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):
+        folder = open_folder(git_dir)
+    except (UnsafePath, OSError):
+        return {}
+    try:
+        if owner is not None and os.fstat(folder).st_uid != owner:
+            return {}
+        raw = read_bytes(folder, STATE_FILE, limit=_MAX_SIZE)
+    finally:
+        os.close(folder)
+    try:
+        data = json.loads(raw.decode("utf-8")) if raw is not None else {}
+    except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -52,41 +63,20 @@ def last_synced_at(git_dir: str | None) -> datetime | None:
 
 
 def record_sync(git_dir: str, revision: str, *, repo: str | None = None, version: str | None = None,
-                when: datetime | None = None, chown: t.Callable[[str], None] | None = None) -> datetime:
-    """Write the record atomically (temp file, fsync, rename, fsync of the folder).
+                when: datetime | None = None, owner: tuple[int, int] | None = None) -> datetime:
+    """Write the record atomically and durably; it belongs to ``owner`` (uid, gid), like the rest of the git directory.
 
-    A crash at any point leaves either the old record or the new one, never half of one.
+    The git directory must belong to that user (or to us): it is where git running as them writes too. A crash
+    at any point leaves either the old record or the new one, never half of one.
     """
     when = when or utc_now()
     data = {"schema": _SCHEMA, "revision": revision, "last_synced_at": format_time(when), "repo": repo, "version": version}
-    fd, temp = tempfile.mkstemp(prefix=f".{STATE_FILE}.", dir=git_dir)
+    folder = open_folder(git_dir, readable=True)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, sort_keys=True)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, 0o644)
-        if chown is not None:
-            chown(temp)  # the record belongs to the checkout's owner, like the rest of .git
-        os.replace(temp, os.path.join(git_dir, STATE_FILE))
-    except BaseException:
-        _unlink_quietly(temp)
-        raise
-    _fsync_dir(git_dir)
-    return when
-
-
-def _unlink_quietly(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
-
-
-def _fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
+        expected = owner[0] if owner is not None else os.geteuid()
+        if os.fstat(folder).st_uid != expected:
+            raise UnsafePath("dest", f"{git_dir} does not belong to the user git runs as; the sync record was not written")
+        write_atomic(folder, STATE_FILE, (json.dumps(data, sort_keys=True) + "\n").encode(), mode=0o644, owner=owner)
     finally:
-        os.close(fd)
+        os.close(folder)
+    return when

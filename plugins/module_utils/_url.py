@@ -9,6 +9,7 @@ import os
 import re
 import typing as t
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import InvalidOption
 
@@ -20,6 +21,7 @@ TRANSPORTS = ("https", "ssh", "git", "file")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _HELPER = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)::")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_HOST = re.compile(r"^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%-]+)(?::\d*)?$")  # host[:port] as a URL's authority ends
 # user[:password]@ right after a scheme, anywhere in free text (git's stderr, messages).
 _USERINFO_IN_TEXT = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^/@\s:'\"]*)(?::(?P<password>[^/@\s'\"]*))?@")
 
@@ -99,30 +101,63 @@ def parse_repo_url(value: str, option: str = "repo") -> RepoUrl:
     return RepoUrl(raw=value, transport="file", clean=value, display=value)
 
 
+@dataclass(frozen=True)
+class _Userinfo:
+    """How a URL splits around its userinfo: ``prefix`` (``scheme://``), ``userinfo`` (None when absent), ``tail``.
+
+    ``ambiguous`` marks an https/ssh URL whose password holds an unencoded '/' (its '@' comes after the path's
+    first '/'): read either way it could leak, so it is refused, and the generous reading is masked.
+    """
+
+    prefix: str
+    userinfo: str | None
+    tail: str
+    ambiguous: bool = False
+
+
+def _split_userinfo(value: str, scheme: str) -> _Userinfo:
+    """The userinfo of ``scheme://userinfo@host/path``: up to the last '@' before the first '/' after the scheme.
+
+    The last '@' rather than the first, so that a password may hold '@'; '?', '#', ':' and quotes stay in it
+    too. When that reading leaves no valid host, or finds none while a later '@' follows what cannot be a port,
+    the password must hold an unencoded '/': the URL is ``ambiguous`` and read up to the last '@' of all.
+    """
+    prefix = value[: len(scheme) + 3]
+    rest = value[len(scheme) + 3:]
+    authority = rest.split("/", 1)[0]
+    at = authority.rfind("@")
+    later = rest.rfind("@")
+    if at != -1 and (_HOST.match(authority[at + 1:]) or later == at):
+        return _Userinfo(prefix, rest[:at], rest[at + 1:])
+    if later != -1 and (at != -1 or (":" in authority and not authority.rpartition(":")[2].isdigit())):
+        return _Userinfo(prefix, rest[:later], rest[later + 1:], ambiguous=True)
+    return _Userinfo(prefix, None, rest)
+
+
 def _parse_scheme_url(value: str, scheme: str, option: str) -> RepoUrl:
     transport = {"git+ssh": "ssh", "ssh+git": "ssh"}.get(scheme, scheme)
     if transport not in TRANSPORTS:
         raise InvalidOption(option, f"the '{scheme}' transport is not allowed; use one of {', '.join(TRANSPORTS)} or a local path")
-    rest = value[len(scheme) + 3:]
-    authority, slash, path = rest.partition("/")
-    userinfo, at, hostport = authority.rpartition("@")
-    if hostport.startswith("-"):
+    split = _split_userinfo(value, scheme)
+    if split.ambiguous:
+        raise InvalidOption(option, "the URL cannot be read one way only (a password with '/' in it?): percent-encode "
+                                    "'/' as %2F in the password, or give it with the password option")
+    if split.tail.split("/", 1)[0].startswith("-"):
         raise InvalidOption(option, "the host must not start with '-': it would be read as an ssh option")
-    prefix = value[: len(scheme) + 3]
-    if not at:
+    prefix, userinfo, tail = split.prefix, split.userinfo, split.tail
+    if userinfo is None:
         return RepoUrl(raw=value, transport=transport, clean=value, display=value)
     user, colon, password = userinfo.partition(":")
-    tail = f"{hostport}{slash}{path}"
     if colon:
         return RepoUrl(
             raw=value, transport=transport, clean=f"{prefix}{user}@{tail}",
-            display=f"{prefix}{user}:{MASK}@{tail}", username=user or None, password=password,
+            display=f"{prefix}{user}:{MASK}@{tail}", username=unquote(user) or None, password=unquote(password),
         )
     if transport == "https":
         # token-only userinfo: the token must not reach .git/config, so git gets the URL without it
         return RepoUrl(
             raw=value, transport=transport, clean=f"{prefix}{tail}",
-            display=f"{prefix}{MASK}@{tail}", username=user or None,
+            display=f"{prefix}{MASK}@{tail}", username=unquote(user) or None,
         )
     return RepoUrl(raw=value, transport=transport, clean=value, display=value, username=user or None)
 
@@ -175,19 +210,41 @@ def _local_path(path: str) -> str:
     return _strip_suffixes(os.path.realpath(os.path.expanduser(path)))
 
 
+def is_local(url: str) -> bool:
+    """A repository git reaches on this host, through a local upload-pack: file:// URLs and paths."""
+    scheme = _SCHEME.match(url)
+    return scheme.group(1).lower() == "file" if scheme else not _is_scp_like(url)
+
+
+def origin_of(url: str) -> str | None:
+    """``scheme://host[:port]`` of an http(s) URL, as git names it to credential helpers; None for other transports."""
+    scheme = _SCHEME.match(url)
+    if scheme is None or scheme.group(1).lower() not in ("http", "https"):
+        return None
+    host = re.split(r"[/?#]", _split_userinfo(url, scheme.group(1)).tail, maxsplit=1)[0]
+    return f"{scheme.group(1)}://{host}"
+
+
 def secrets_in(value: str) -> tuple[str, ...]:
-    """Every credential in a URL, found without validating it, so even a refused URL can be masked."""
-    found = []
-    for match in _USERINFO_IN_TEXT.finditer(value):
-        if match.group("password"):
-            found.append(match.group("password"))
-        elif match.group("scheme").lower().startswith("http") and match.group("user"):
-            found.append(match.group("user"))  # token-only userinfo
-    if "://" not in value and "@" in value:
+    """Every credential in a URL, as the URL parser splits it (raw and percent-decoded), without validating it.
+
+    So even a refused URL can be masked. A password, or the userinfo of an http(s) URL without one (a token).
+    """
+    found: list[str] = []
+    scheme = _SCHEME.match(value)
+    if scheme:
+        userinfo = _split_userinfo(value, scheme.group(1)).userinfo
+        if userinfo is not None:
+            user, colon, password = userinfo.partition(":")
+            if colon:
+                found += [password, unquote(password)]
+            elif scheme.group(1).lower().startswith("http"):
+                found += [user, unquote(user)]
+    elif "@" in value:
         userinfo = value[: value.find("@")]
         if ":" in userinfo and "/" not in userinfo:
-            found.append(userinfo.split(":", 1)[1])  # scp-like user:password@host:path
-    return tuple(s for s in found if s)
+            found += [userinfo.split(":", 1)[1]]  # scp-like user:password@host:path
+    return tuple(dict.fromkeys(secret for secret in found if secret))
 
 
 def redact_text(text: str, secrets: t.Iterable[str] = ()) -> str:

@@ -22,98 +22,45 @@ Example::
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
-import secrets
-import shutil
+import re
 import stat
 import typing as t
-from dataclasses import dataclass, field
+from dataclasses import replace
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._access import RemoteAccess
-from ansible_collections.fleetops.gitops.plugins.module_utils._backup import backup_local_changes, keep_commit
+from ansible_collections.fleetops.gitops.plugins.module_utils._at_risk import AtRisk, flagged_entries, moved_branch, overwritten_paths
+from ansible_collections.fleetops.gitops.plugins.module_utils._backup import backup
 from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState, corrupt_or, git_dir, read_checkout_state
+from ansible_collections.fleetops.gitops.plugins.module_utils._clone import clone_beside
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import (
     DestinationError, GitCommandError, GitOpsError, HistoryRewritten, InvalidOption, LocalChangesError, RefNotFound,
 )
-from ansible_collections.fleetops.gitops.plugins.module_utils._findings import Distance, find_drift, local_distance, short
-from ansible_collections.fleetops.gitops.plugins.module_utils._git import DEFAULT_TIMEOUT, GitRunner, runner_for
+from ansible_collections.fleetops.gitops.plugins.module_utils._files import open_folder, resolve
+from ansible_collections.fleetops.gitops.plugins.module_utils._findings import find_drift, listing, local_distance, short
+from ansible_collections.fleetops.gitops.plugins.module_utils._git import DEFAULT_TIMEOUT, GitRunner, Remote, runner_for
+from ansible_collections.fleetops.gitops.plugins.module_utils._history import Distance, has_commit
 from ansible_collections.fleetops.gitops.plugins.module_utils._identity import resolve_run_as
-from ansible_collections.fleetops.gitops.plugins.module_utils._locks import DEFAULT_LOCK_TIMEOUT, CheckoutLock, leftovers, remove_leftovers
+from ansible_collections.fleetops.gitops.plugins.module_utils._locks import DEFAULT_LOCK_TIMEOUT, CheckoutLock
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import (
-    BRANCH, COMMIT, TAG, Target, is_commit_sha, resolve, validate_ref_name, validate_remote_name,
+    BRANCH, COMMIT, TAG, Target, is_commit_sha, resolve as resolve_version, validate_ref_name, validate_remote_name,
 )
+from ansible_collections.fleetops.gitops.plugins.module_utils._repair import find_leftovers, remove_leftovers
 from ansible_collections.fleetops.gitops.plugins.module_utils._signatures import SignaturePolicy, verify
 from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import last_synced_at, read_state, record_sync
 from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncState, SyncStatus
+from ansible_collections.fleetops.gitops.plugins.module_utils._sync_plan import (
+    CLONE, LOCAL_COMMITS, NONE, REWRITTEN, UPDATE, SyncPlan, SyncResult, divergence_of, render_diff,
+)
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import parse_repo_url, redact_text, reject_control_characters, reject_option_like
+
+__all__ = ["GitOpsSynchronizer", "SyncPlan", "SyncResult"]
 
 log = logging.getLogger(__name__)
 
 LOCAL_CHANGES = ("backup", "discard", "fail")
 ON_REWRITE = ("follow", "fail")
-CLONE = "clone"
-UPDATE = "update"
-NONE = "none"
-# How HEAD relates to the target, when the target's objects are at hand.
-REWRITTEN = "rewritten"          # HEAD was our last sync, and the remote no longer has it in its history
-LOCAL_COMMITS = "local commits"  # HEAD has commits someone made here, which the target does not contain
-
-
-@dataclass(frozen=True)
-class SyncPlan:
-    """What a sync would do, decided without writing anything."""
-
-    state: CheckoutState
-    target: Target
-    action: str
-    findings: tuple[str, ...] = ()
-    divergence: str | None = None
-    leftovers: tuple[str, ...] = ()
-
-    @property
-    def changed(self) -> bool:
-        return self.action != NONE
-
-    @property
-    def before(self) -> str | None:
-        return self.state.head
-
-    @property
-    def after(self) -> str:
-        return self.target.sha
-
-
-@dataclass
-class SyncResult:
-    """What a sync did (or, in check mode, would do)."""
-
-    plan: SyncPlan
-    status: SyncStatus
-    backup_ref: str | None = None
-    diff: dict[str, str] | None = None
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return self.plan.changed
-
-    def to_dict(self) -> dict[str, t.Any]:
-        plan = self.plan
-        result = {
-            "changed": plan.changed,
-            "action": plan.action,
-            "before": plan.before,
-            "after": plan.after,
-            "kind": plan.target.kind,
-            "backup_ref": self.backup_ref,
-            "local_changes": plan.state.changes.to_dict(),
-            "status": self.status.to_dict(),
-        }
-        if self.diff is not None:
-            result["diff"] = self.diff
-        return result
 
 
 class GitOpsSynchronizer:
@@ -158,6 +105,8 @@ class GitOpsSynchronizer:
         self.timeout = timeout
         self.mode = mode
         self.run_as = resolve_run_as(owner, group)
+        self.owner = self.run_as.ids if self.run_as else None  # who files we make for the checkout belong to
+        self.owner_uid = self.run_as.uid if self.run_as else os.geteuid()
         self.signatures = signatures or SignaturePolicy()
         self.on_rewrite = on_rewrite
         self.lock_timeout = lock_timeout
@@ -211,7 +160,7 @@ class GitOpsSynchronizer:
             status = SyncStatus(SyncState.IN_SYNC, plan.after, plan.after, last_synced_at(git_dir(self.dest)))
             result = SyncResult(plan, status, backup_ref=backup_ref, warnings=warnings)
             if diff:
-                result.diff = self._diff(git, plan)
+                result.diff = render_diff(git, self.dest, plan)
             return result
 
     # -- internals -------------------------------------------------------------
@@ -221,21 +170,22 @@ class GitOpsSynchronizer:
 
     def _check(self, git: GitRunner, version: str, revision: str | None, diff: bool) -> SyncResult:
         plan = self._plan(git, version, revision)
-        warnings = [f"{self.dest}: would remove what an interrupted git run left: {', '.join(plan.leftovers)}"] if plan.leftovers else []
+        warnings = [f"{self.dest}: would remove what an interrupted git run left: {listing([str(p) for p in plan.leftovers])}"] \
+            if plan.leftovers else []
         if plan.changed and self.signatures.enabled:
-            if plan.state.is_checkout and _has_commit(git, self.dest, plan.after):
+            if plan.state.is_checkout and has_commit(git, self.dest, plan.after):
                 verify(git, self.dest, plan.target, self.signatures)
             else:
                 warnings.append(f"{self.dest}: the signature of {short(plan.after)} is checked when it is fetched, "
                                 "which check mode never does")
         status = SyncStatus(SyncState.DRIFTED if plan.changed else SyncState.IN_SYNC, plan.after, plan.before,
                             last_synced_at(plan.state.git_dir), list(plan.findings))
-        return SyncResult(plan, status, diff=self._diff(git, plan) if diff else None, warnings=warnings)
+        return SyncResult(plan, status, diff=render_diff(git, self.dest, plan) if diff else None, warnings=warnings)
 
     def _resolve(self, git: GitRunner, version: str, revision: str | None) -> Target:
         validate_ref_name("version", version)
         if revision is None:
-            return resolve(git, self.url.clean, version, shown_url=self.url.display)
+            return resolve_version(git, self.url.clean, version, shown_url=self.url.display)
         if not is_commit_sha(revision):
             raise InvalidOption("revision", f"must be a full commit SHA, not '{revision}'")
         if is_commit_sha(version):
@@ -245,7 +195,7 @@ class GitOpsSynchronizer:
         for prefix, kind in (("refs/heads/", BRANCH), ("refs/tags/", TAG)):
             if version.startswith(prefix):
                 return Target(kind, version[len(prefix):], revision)
-        found = resolve(git, self.url.clean, version, shown_url=self.url.display)
+        found = resolve_version(git, self.url.clean, version, shown_url=self.url.display)
         return Target(found.kind, found.name, revision)
 
     def _plan(self, git: GitRunner, version: str, revision: str | None) -> SyncPlan:
@@ -253,7 +203,7 @@ class GitOpsSynchronizer:
             state = read_checkout_state(git, self.dest, self.remote)
         except GitCommandError as error:
             raise corrupt_or(error, self.dest) from None
-        found = tuple(leftovers(self.dest, state.git_dir))
+        found = tuple(find_leftovers(self.dest, state.git_dir, self.owner_uid))
         if not state.exists or state.empty:
             target = self._resolve(git, version, revision)
             self.signatures.check_target(target)
@@ -269,28 +219,54 @@ class GitOpsSynchronizer:
                                            f"not of {self.url.display}; it was left untouched")
         target = self._resolve(git, version, revision)
         self.signatures.check_target(target)
-        last_revision = read_state(state.git_dir).get("revision")
+        last_revision = read_state(state.git_dir, self.owner_uid).get("revision")
         distance = local_distance(git, state, target.sha)  # None too when the target is not fetched yet
         findings = find_drift(git, state, desired=target.sha, branch=target.branch, remote=self.remote, distance=distance,
                               last_revision=last_revision)
         findings += self._mode_findings()
-        divergence = _divergence(distance, state.head, last_revision)
-        self._refuse(state, divergence)
-        return SyncPlan(state, target, UPDATE if findings else NONE, tuple(findings), divergence, found)
+        plan = SyncPlan(state, target, UPDATE if findings else NONE, tuple(findings), divergence_of(distance, state.head, last_revision),
+                        found, last_revision=last_revision)
+        if plan.changed:
+            plan = self._with_risk(git, plan, distance, flagged_entries(git, self.dest))
+        self._refuse(plan)
+        return plan
 
-    def _refuse(self, state: CheckoutState, divergence: str | None) -> None:
+    def _with_risk(self, git: GitRunner, plan: SyncPlan, distance: Distance | None, flagged: tuple[str, ...]) -> SyncPlan:
+        """The plan, with what the switch would destroy besides ``git status``'s changes, as far as the objects here
+        tell: with the target not fetched yet, ``risk.overwritten`` is None and the branch's distance unknown."""
+        state, target = plan.state, plan.target
+        present = state.head == target.sha or distance is not None  # else fetched first, and looked at again then
+        tip, tip_distance = moved_branch(git, self.dest, state.branch, target.branch, target.sha)
+        overwritten: tuple[str, ...] | None = ()
+        if state.head and state.head != target.sha:
+            overwritten = overwritten_paths(git, self.dest, state.head, target.sha, set(state.changes.untracked)) if present else None
+        risk = AtRisk(flagged, overwritten, target.branch if tip else None, tip, tip_distance)
+        findings = list(plan.findings)
+        if risk.flagged:
+            findings.append(f"files whose edits git hides (assume-unchanged or skip-worktree): {listing(risk.flagged)}")
+        if risk.overwritten:
+            findings.append(f"ignored files the new revision would overwrite: {listing(risk.overwritten)}")
+        if divergence_of(tip_distance, tip, plan.last_revision):
+            findings.append(f"local branch '{risk.branch}' has commits the new revision does not contain, up to {short(tip)}")
+        return replace(plan, risk=risk, findings=tuple(dict.fromkeys(findings)))
+
+    def _refuse(self, plan: SyncPlan) -> None:
         """Stop before anything changes when the policy says so - in check mode exactly as in a real run."""
-        commits = [state.head or ""] if divergence == LOCAL_COMMITS else []
-        if (state.changes or commits) and self.local_changes == "fail":
-            raise LocalChangesError(self.dest, state.changes.modified, state.changes.untracked, commits)
-        if divergence == REWRITTEN and self.on_rewrite == "fail":
-            raise HistoryRewritten(self.dest, state.head or "")
+        state, risk = plan.state, plan.risk
+        commits = [state.head or ""] if plan.divergence == LOCAL_COMMITS else []
+        if plan.branch_divergence == LOCAL_COMMITS:
+            commits.append(f"{risk.branch_tip} (branch {risk.branch})")
+        if self.local_changes == "fail" and (state.changes or risk.flagged or risk.overwritten or commits):
+            raise LocalChangesError(self.dest, plan.local_changes["modified"], state.changes.untracked, commits,
+                                    overwritten=risk.overwritten or (), flagged=risk.flagged)
+        if REWRITTEN in (plan.divergence, plan.branch_divergence) and self.on_rewrite == "fail":
+            raise HistoryRewritten(self.dest, (state.head if plan.divergence == REWRITTEN else risk.branch_tip) or "")
 
     def _repair(self, plan: SyncPlan) -> list[str]:
         if not plan.leftovers:
             return []
         remove_leftovers(self.dest, plan.state.git_dir, plan.leftovers)
-        return [f"{self.dest}: removed what an interrupted git run left: {', '.join(plan.leftovers)}"]
+        return [f"{self.dest}: removed what an interrupted git run left: {listing([str(p) for p in plan.leftovers])}"]
 
     def _apply(self, git: GitRunner, plan: SyncPlan, version: str) -> str | None:
         if plan.action == CLONE:
@@ -299,43 +275,51 @@ class GitOpsSynchronizer:
         if plan.action == NONE:
             return None
         state, target = plan.state, plan.target
-        divergence = plan.divergence
         if state.head != target.sha:
             distance = self._fetch(git, self.dest, target, state=state)
             verify(git, self.dest, target, self.signatures)
-            if divergence is None:
-                divergence = _divergence(distance, state.head, read_state(state.git_dir).get("revision"))
-                self._refuse(state, divergence)
-        backup_ref = None
-        if state.changes and self.local_changes == "backup":
-            backup_ref = backup_local_changes(git, self.dest, state.head, target.sha)
-        elif divergence and (divergence == REWRITTEN or self.local_changes == "backup"):
-            backup_ref = keep_commit(git, self.dest, state.head or "", divergence)
+            if plan.risk.overwritten is None or (plan.risk.branch_tip and plan.risk.branch_distance is None):
+                unknown = replace(plan, divergence=divergence_of(distance, state.head, plan.last_revision))
+                plan = self._with_risk(git, unknown, distance, plan.risk.flagged)
+                self._refuse(plan)  # what only the fetched objects could tell
+        risk = plan.risk
+        keep = [tip for tip, why in ((state.head, plan.divergence), (risk.branch_tip, plan.branch_divergence))
+                if why == REWRITTEN or (why == LOCAL_COMMITS and self.local_changes == "backup")]
+        changes = bool(state.changes or risk.flagged or risk.overwritten) and self.local_changes == "backup"
+        backup_ref = backup(git, self.dest, state.head, target.sha, changes=changes, ignored=risk.overwritten or (),
+                            keep=[tip for tip in keep if tip])
+        if risk.flagged:
+            git.run(["-C", self.dest, "update-index", "--no-assume-unchanged", "--no-skip-worktree", "--", *risk.flagged],
+                    summary="cannot clear the assume-unchanged and skip-worktree flags")
         self._switch(git, self.dest, target, state.upstream)
         if state.changes.untracked:
             git.run(["-C", self.dest, "clean", "-d", "--force", "--quiet", "--"], summary="cannot remove untracked files")
         self._apply_mode(self.dest)
-        record_sync(state.git_dir or "", target.sha, repo=self.url.display, version=version, chown=git.give)
+        record_sync(state.git_dir or "", target.sha, repo=self.url.display, version=version, owner=self.owner)
         return backup_ref
 
     def _mode_findings(self) -> list[str]:
-        current = stat.S_IMODE(os.stat(self.dest).st_mode)
-        if self.mode is None or current == self.mode:
+        if self.mode is None:
             return []
-        return [f"mode of {self.dest} is {current:04o}, expected {self.mode:04o}"]
+        current = stat.S_IMODE(os.stat(self.dest).st_mode)
+        return [] if current == self.mode else [f"mode of {self.dest} is {current:04o}, expected {self.mode:04o}"]
 
     def _apply_mode(self, path: str) -> None:
-        if self.mode is not None and stat.S_IMODE(os.stat(path).st_mode) != self.mode:
-            os.chmod(path, self.mode)
+        """chmod through the folder's descriptor, reached without following any link another user could change."""
+        if self.mode is None:
+            return
+        fd = open_folder(path, readable=True)
+        try:
+            if stat.S_IMODE(os.fstat(fd).st_mode) != self.mode:
+                os.fchmod(fd, self.mode)
+        finally:
+            os.close(fd)
 
     def _clone(self, git: GitRunner, target: Target, version: str) -> None:
-        """Clone next to ``dest`` and rename into place, so an interrupted clone never looks like a checkout."""
-        final = os.path.realpath(self.dest)  # a symlink at dest stays a symlink; its target gets the clone
-        _make_parents(os.path.dirname(final), git.give)
-        in_place = os.path.isdir(final) and os.path.ismount(final)
-        work = final if in_place else _sibling_dir(final)
-        git.give(work)
-        try:
+        """Clone beside ``dest`` and rename into place, so an interrupted clone never looks like a checkout."""
+        self._refuse_configured_remote(git)
+
+        def make(work: str) -> None:
             args = ["clone", "--quiet", "--no-checkout", "--origin", self.remote]
             if self.depth:
                 args += ["--depth", str(self.depth)]
@@ -346,28 +330,32 @@ class GitOpsSynchronizer:
             verify(git, work, target, self.signatures)
             self._switch(git, work, target, f"{self.remote}/{target.name}")
             self._apply_mode(work)
-            record_sync(os.path.join(work, ".git"), target.sha, repo=self.url.display, version=version, chown=git.give)
-            if not in_place:
-                os.rename(work, final)
-        except BaseException:
-            if not in_place:
-                shutil.rmtree(work, ignore_errors=True)
-            raise
+            record_sync(os.path.join(work, ".git"), target.sha, repo=self.url.display, version=version, owner=self.owner)
+
+        clone_beside(resolve(self.dest), self.owner, make)  # a link at dest stays a link (if root's): its target gets the clone
+
+    def _refuse_configured_remote(self, git: GitRunner) -> None:
+        """A clone reads ``remote.<remote>.*`` from the host's config files (system and global), and there the first
+        ``uploadpack`` or ``url`` wins over any given on the command line: such a section is refused, not used."""
+        found = git.run(["config", "--name-only", "--get-regexp", "--", f"^remote\\.{re.escape(self.remote)}\\."],
+                        ok=(0, 1)).stdout.split()
+        if found:
+            raise DestinationError("remote", f"the git configuration of this host sets {', '.join(sorted(set(found)))}; a clone "
+                                             f"would use it, so nothing was cloned. Remove it from the system or global git config "
+                                             f"(git config --show-origin --get-regexp '^remote\\.{self.remote}\\.')")
 
     def _fetch(self, git: GitRunner, path: str, target: Target, *, state: CheckoutState | None = None,
                only_if_missing: bool = False) -> Distance | None:
         """Fetch the target's ref from the URL, then make sure its commit is here (a pinned one may need its SHA).
 
         Returns the distance from the checkout's HEAD (``state``) to the target, which also proves that the commit
-        is here: one git process for both.
-        Fetching from the URL rather than the remote's name means no remote.*
-        setting of the checkout (uploadpack, proxy...) is read. A fetch cut
-        short leaves no temporary pack behind.
+        is here: one git process for both. The URL goes to git under a random remote name (see ``Remote``), so no
+        ``remote.*`` section of any config file is read. A fetch cut short leaves no temporary pack behind.
         """
 
         def here() -> tuple[bool, Distance | None]:
             distance = local_distance(git, state, target.sha) if state is not None else None
-            return distance is not None or _has_commit(git, path, target.sha), distance
+            return distance is not None or has_commit(git, path, target.sha), distance
 
         if only_if_missing or target.kind == COMMIT:
             present, distance = here()
@@ -378,16 +366,17 @@ class GitOpsSynchronizer:
             args += ["--depth", str(self.depth)]
         summary = f"cannot fetch {target.describe()} from {self.url.display}"
         try:
-            git.run([*args, "--", self.url.clean, target.refspec(self.remote)], summary=summary, network=True)
+            git.run([*args, "--", Remote(self.url.clean), target.refspec(self.remote)], summary=summary, network=True)
             present, distance = here()
             if present:
                 return distance
             if target.kind != COMMIT:
-                git.run([*args, "--", self.url.clean, target.sha], ok=(0, 1, 128), summary=summary, network=True)
+                git.run([*args, "--", Remote(self.url.clean), target.sha], ok=(0, 1, 128), summary=summary, network=True)
         except GitCommandError:
-            pack_leftovers = [p for p in leftovers(path, git_dir(path)) if os.sep + "objects" + os.sep in p]
-            if pack_leftovers:
-                remove_leftovers(path, git_dir(path), pack_leftovers)
+            git_dir = os.path.join(path, ".git")
+            packs = [item for item in find_leftovers(path, git_dir, self.owner_uid) if item.is_objects]
+            if packs:
+                remove_leftovers(path, git_dir, packs)
             raise
         present, distance = here()
         if not present:
@@ -408,67 +397,7 @@ class GitOpsSynchronizer:
             git.run(["-C", path, "checkout", "--quiet", "--force", "--detach", target.sha, "--"],
                     summary=f"cannot check out {target.describe()}")
 
-    def _diff(self, git: GitRunner, plan: SyncPlan) -> dict[str, str]:
-        """Revisions, branch and local changes before and after, plus the files that change between them."""
-        state, target = plan.state, plan.target
-        before = [f"revision: {state.head}", f"branch: {state.branch or '(detached)'}"] if state.is_checkout else ["(no checkout)"]
-        before += [f"modified: {p}" for p in state.changes.modified] + [f"untracked: {p}" for p in state.changes.untracked]
-        after = [f"revision: {target.sha}", f"branch: {target.branch or '(detached)'}"]
-        result = {
-            "before_header": f"{self.dest} ({short(state.head)})",
-            "after_header": f"{self.dest} ({short(target.sha)})",
-            "before": "\n".join(before) + "\n",
-            "after": "\n".join(after) + "\n",
-        }
-        if state.head and state.head != target.sha:
-            files = git.run(["-C", self.dest, "diff", "--name-status", "--no-renames", "--no-ext-diff", "--no-textconv",
-                             state.head, target.sha, "--"], ok=(0, 128))
-            if files.rc == 0:
-                result["prepared"] = f"files changed from {short(state.head)} to {short(target.sha)}:\n{files.stdout}"
-            else:
-                result["prepared"] = (f"files changed from {short(state.head)} to {short(target.sha)}: not known yet, "
-                                      "the new commit has not been fetched (check mode never fetches)\n")
-        return result
-
 
 def _choice(option: str, value: str, choices: t.Sequence[str]) -> None:
     if value not in choices:
         raise InvalidOption(option, f"must be one of {', '.join(choices)}, not '{value}'")
-
-
-def _divergence(distance: Distance | None, head: str | None, last_revision: str | None) -> str | None:
-    """None when the target moves HEAD forward (or how they relate is unknown); else why not."""
-    if distance is None or distance[0] == 0:
-        return None
-    return REWRITTEN if head == last_revision else LOCAL_COMMITS
-
-
-def _make_parents(path: str, give: t.Callable[[str], None]) -> None:
-    """Create the missing folders of ``path``, each handed to the user git runs as."""
-    missing = []
-    while not os.path.isdir(path):
-        missing.append(path)
-        path = os.path.dirname(path)
-    for folder in reversed(missing):
-        try:
-            os.mkdir(folder)
-        except FileExistsError:
-            continue  # made meanwhile by a parallel clone
-        give(folder)
-
-
-def _has_commit(git: GitRunner, path: str, sha: str) -> bool:
-    return git.run(["-C", path, "cat-file", "-e", f"{sha}^{{commit}}"], ok=(0, 1, 128)).rc == 0
-
-
-def _sibling_dir(dest: str) -> str:
-    """A new folder next to ``dest``, on the same filesystem so the final rename is atomic."""
-    parent, name = os.path.split(dest)
-    while True:
-        path = os.path.join(parent, f".{name}.gitops-clone-{os.getpid()}-{secrets.token_hex(4)}")
-        try:
-            os.mkdir(path)
-            return path
-        except OSError as error:
-            if error.errno != errno.EEXIST:
-                raise

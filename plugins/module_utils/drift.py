@@ -34,7 +34,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._identity import r
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import BRANCH, is_commit_sha, resolve, validate_ref_name, validate_remote_name
 from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import last_synced_at, read_state, record_sync, utc_now
 from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncState, SyncStatus
-from ansible_collections.fleetops.gitops.plugins.module_utils._url import RepoUrl, parse_repo_url
+from ansible_collections.fleetops.gitops.plugins.module_utils._url import RepoUrl, origin_of, parse_repo_url
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer as CheckoutSynchronizer
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import SyncResult
 
@@ -126,6 +126,7 @@ class GitOpsSynchronizer:
             try:
                 state = read_checkout_state(git, self.repo_path, self.remote)
                 self.checkout = state
+                self._trust_configured_origin(git, state)
                 desired = self._get_head_revision(git, state)
                 url = (self.repo_url or self._configured_url(state)) if self.compare_to == "remote" else None
                 findings = find_drift(
@@ -177,7 +178,8 @@ class GitOpsSynchronizer:
         else:
             actual = desired
             directory = git_dir(self.repo_path)
-            when = record_sync(directory, desired, version=self.target_branch) if directory else utc_now()
+            owner = self.run_as.ids if self.run_as else None
+            when = record_sync(directory, desired, version=self.target_branch, owner=owner) if directory else utc_now()
         self._status = SyncStatus(SyncState.IN_SYNC, desired, actual, when, [])
         return self._status
 
@@ -256,6 +258,13 @@ class GitOpsSynchronizer:
         except GitOpsError as error:
             self._fail(str(error))
             return None
+
+    def _trust_configured_origin(self, git: GitRunner, state: CheckoutState) -> None:
+        """Without ``repo``, credentials may go to the origin the checkout's own config names - unless git runs as the
+        checkout's owner, who could point that config anywhere (credentials are then given only with ``repo``)."""
+        if self.repo_url is None and self.run_as is None:
+            configured = self._configured_url(state)
+            git.origin = origin_of(configured.clean) if configured else None
 
     def _configured_url(self, state: CheckoutState | None) -> RepoUrl | None:
         if state is None or not state.remote_url:

@@ -3,14 +3,15 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Private, controller side: resolve each (repo, version) once per play and pin every host to that commit.
 
-Ansible runs each host's task in a forked worker, so the per-play answers live
-in a small file under the controller's temp folder, guarded by a lock: the
-first worker asks the git server, the others read its answer.
+Ansible runs each host's task in a forked worker, so the per-play answers live in a small file, guarded by a
+lock: the first worker asks the git server, the others read its answer. The file decides which commit every
+host deploys, so it lives in a folder only the controller's user can write (their cache folder, or a private
+folder in the temp folder, mode 0700, checked on every use), is written with ``O_EXCL`` and a rename, and is
+read only when it is that user's own: another user of the controller cannot plant or rewrite a pin.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -21,21 +22,35 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._access import RemoteAccess
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError
+from ansible_collections.fleetops.gitops.plugins.module_utils._files import private_folder, read_bytes, remove_quietly, stat_entry, write_atomic
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import runner_for
+from ansible_collections.fleetops.gitops.plugins.module_utils._locks import FileLock
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import BRANCH, TAG, Target, is_commit_sha, resolve, validate_ref_name
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import parse_repo_url
 
 CONTROLLER_TIMEOUT = 60.0
 RESOLVERS = 16  # ls-remotes at once on the controller: each mostly waits on the network
 _STALE_AFTER = 7 * 24 * 3600
+_OPTION = "resolve_on_controller"
+
+
+def pins_folder() -> str:
+    """Where this controller user's pins live: ``$XDG_CACHE_HOME/fleetops-gitops`` (``~/.cache/...``)."""
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(os.path.abspath(cache), "fleetops-gitops")
+
+
+def _fallback_folder() -> str:
+    """For a user without a writable home: a private folder of theirs in the temp folder (refused if another's)."""
+    return os.path.join(tempfile.gettempdir(), f"fleetops-gitops-pins-{os.geteuid()}")
 
 
 class PlayPins:
     """The commits this play resolved, shared by every host's worker."""
 
     def __init__(self, play_id: str, directory: str | None = None) -> None:
-        self.directory = directory or os.path.join(tempfile.gettempdir(), f"fleetops-gitops-{os.getuid()}")
-        self.path = os.path.join(self.directory, f"pins-{play_id}.json")
+        self.directory = directory or pins_folder()
+        self.name = f"pins-{play_id}.json"
 
     def targets(self, wanted: t.Iterable[tuple[str, str]], timeout: float = CONTROLLER_TIMEOUT,
                 access: RemoteAccess | None = None) -> dict[tuple[str, str], Target | str]:
@@ -44,38 +59,50 @@ class PlayPins:
         The remote is asked only for what this play has not asked yet, failures included.
         """
         wanted = sorted(set(wanted))
-        os.makedirs(self.directory, mode=0o700, exist_ok=True)
-        with open(self.path + ".lock", "a", encoding="utf-8") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            known = self._read()
-            missing = [pair for pair in wanted if _key(*pair) not in known]
-            with ThreadPoolExecutor(max_workers=max(1, min(RESOLVERS, len(missing)))) as pool:
-                answers = pool.map(lambda pair: _resolve(pair[0], pair[1], timeout, access), missing)
-                known.update(zip((_key(*pair) for pair in missing), answers))
-            if missing:
-                self._write(known)
+        folder = self._folder()
+        try:
+            with FileLock(folder, self.name + ".lock", timeout=timeout, what="this play's pins", option=_OPTION):
+                known = self._read(folder)
+                missing = [pair for pair in wanted if _key(*pair) not in known]
+                with ThreadPoolExecutor(max_workers=max(1, min(RESOLVERS, len(missing)))) as pool:
+                    answers = pool.map(lambda pair: _resolve(pair[0], pair[1], timeout, access), missing)
+                    known.update(zip((_key(*pair) for pair in missing), answers))
+                if missing:
+                    write_atomic(folder, self.name, json.dumps(known).encode(), mode=0o600)
+        finally:
+            os.close(folder)
         return {pair: Target(**known[_key(*pair)]) if "error" not in known[_key(*pair)] else known[_key(*pair)]["error"]
                 for pair in wanted}
 
-    def _read(self) -> dict[str, dict[str, t.Any]]:
+    def _folder(self) -> int:
         try:
-            with open(self.path, encoding="utf-8") as handle:
-                return json.load(handle)
-        except (OSError, ValueError):
-            self._forget_old_plays()
+            os.makedirs(os.path.dirname(self.directory), exist_ok=True)
+            return private_folder(self.directory, option=_OPTION)
+        except OSError:
+            return private_folder(_fallback_folder(), option=_OPTION)
+
+    def _read(self, folder: int) -> dict[str, dict[str, t.Any]]:
+        raw = read_bytes(folder, self.name, owner=os.geteuid(), option=_OPTION)
+        if raw is None:
+            self._forget_old_plays(folder)
             return {}
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
 
-    def _write(self, known: dict[str, dict[str, t.Any]]) -> None:
-        fd, temp = tempfile.mkstemp(dir=self.directory, prefix=".pins-")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(known, handle)
-        os.replace(temp, self.path)
-
-    def _forget_old_plays(self) -> None:
-        for name in os.listdir(self.directory):
-            path = os.path.join(self.directory, name)
-            if name.startswith("pins-") and time.time() - os.path.getmtime(path) > _STALE_AFTER:
-                os.unlink(path)
+    @staticmethod
+    def _forget_old_plays(folder: int) -> None:
+        listing = os.open(".", os.O_RDONLY | os.O_DIRECTORY, dir_fd=folder)
+        try:
+            names = os.listdir(listing)
+        finally:
+            os.close(listing)
+        for name in names:
+            info = stat_entry(folder, name)
+            if name.startswith("pins-") and info is not None and time.time() - info.st_mtime > _STALE_AFTER:
+                remove_quietly(folder, name)
 
 
 def _key(repo: str, version: str) -> str:

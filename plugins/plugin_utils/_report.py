@@ -16,12 +16,13 @@ import json
 import os
 import posixpath
 import re
-import secrets
 import typing as t
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+
+from ansible_collections.fleetops.gitops.plugins.module_utils._files import open_folder, write_atomic
 
 STATES = ("IN_SYNC", "DRIFTED", "UNKNOWN", "SYNCING", "ERROR")
 """Every state a SyncStatus can have; anything else a result claims is read as UNKNOWN."""
@@ -584,33 +585,15 @@ def write_reports(directory: str, formats: Iterable[str], records: Iterable[Chec
         raise ValueError(f"unknown report format(s): {', '.join(unknown)} (choose from {', '.join(_RENDERERS)})")
     records = sort_records(records)
     now = now or datetime.now(timezone.utc)
-    os.makedirs(directory, exist_ok=True)
+    folder = open_folder(os.path.abspath(directory), option="report_dir", create=True, readable=True)
     written = []
-    for name in wanted:
-        path = os.path.join(directory, REPORT_FILES[name])
-        atomic_write(path, _RENDERERS[name](records, now=now))
-        written.append(path)
-    return written
-
-
-def atomic_write(path: str, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file in the same folder and a rename."""
-    folder, name = os.path.split(path)
-    temporary = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
-    # O_EXCL: never follow or reuse a file someone else made; mode 0o666 so that the umask decides, as for open().
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
+        for name in wanted:
+            write_atomic(folder, REPORT_FILES[name], _RENDERERS[name](records, now=now).encode("utf-8"), mode=0o644)
+            written.append(os.path.join(directory, REPORT_FILES[name]))
+    finally:
+        os.close(folder)
+    return written
 
 
 # -- small helpers ----------------------------------------------------------------------------------------------------

@@ -81,6 +81,17 @@ class Upstream:
         return sha
 
 
+_SERVED = ("upload-pack",)
+
+
+def _subcommand(words: list[str]) -> str:
+    """The git subcommand of a logged command line (its arguments; options and their values skipped)."""
+    words = list(words)
+    while words and words[0].startswith("-"):
+        del words[:2 if words[0] in ("-c", "-C") else 1]
+    return words[0] if words else ""
+
+
 class GitCounter:
     """A logging ``git`` early in PATH: counts the git processes the code under test starts."""
 
@@ -89,23 +100,22 @@ class GitCounter:
         self.ssh_log = directory / "git-ssh-command.log"
         real = subprocess.run(["sh", "-c", "command -v git"], check=True, stdout=subprocess.PIPE, text=True).stdout.strip()
         wrapper = directory / "git"
-        wrapper.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{self.log}"\n'
+        wrapper.write_text(f'#!/bin/sh\n{{ printf "%s\\037" "$@"; printf "\\n"; }} >> "{self.log}"\n'  # \037 ends each argument
                            f'printf "%s\\n" "${{GIT_SSH_COMMAND:-}}" >> "{self.ssh_log}"\nexec "{real}" "$@"\n')
         wrapper.chmod(0o755)
         self.reset()
 
+    def _argvs(self) -> list[list[str]]:
+        """Each git process of the code under test, as its arguments; the upload-pack serving a local remote is the server's."""
+        argvs = [line.split("\037")[:-1] for line in self.log.read_text().splitlines() if line]
+        return [argv for argv in argvs if _subcommand(argv) not in _SERVED]
+
     def commands(self) -> list[str]:
-        return [line for line in self.log.read_text().splitlines() if line]
+        return [" ".join(argv) for argv in self._argvs()]
 
     def subcommands(self) -> list[str]:
         """``status`` for ``-c a=b -C dir --no-optional-locks status ...``: what each process was asked to do."""
-        found = []
-        for command in self.commands():
-            words = command.split()
-            while words and words[0].startswith("-"):
-                del words[:2 if words[0] in ("-c", "-C") else 1]
-            found.append(words[0] if words else "")
-        return found
+        return [_subcommand(argv) for argv in self._argvs()]
 
     def ssh_commands(self) -> list[str]:
         """The GIT_SSH_COMMAND each git process was given (those that had one)."""

@@ -65,16 +65,17 @@ def test_noop_over_git_daemon_is_three_processes_too(upstream, served, tmp_path,
     assert snapshot(dest) == before
 
 
-def test_an_update_runs_six_git_processes(upstream, tmp_path, git_counter):
-    """read (status, ls-remote, rev-list), fetch, one rev-list that both proves the commit is here and says HEAD
-    moves forward, checkout; the benchmark's update scenario multiplies this by every checkout."""
+def test_an_update_runs_eight_git_processes(upstream, tmp_path, git_counter):
+    """read (status, ls-remote, rev-list), what the switch would destroy (ls-files for hidden edits), fetch, one
+    rev-list that both proves the commit is here and says HEAD moves forward, the ignored files the new commit would
+    overwrite (diff), checkout; the benchmark's update scenario multiplies this by every checkout."""
     dest = tmp_path / "app"
     sync = GitOpsSynchronizer(upstream.url, str(dest))
     sync.run("main")
     upstream.commit({"file0.txt": "next\n"})
     git_counter.reset()
     assert sync.run("main").changed
-    assert git_counter.subcommands() == ["status", "ls-remote", "rev-list", "fetch", "rev-list", "checkout"]
+    assert git_counter.subcommands() == ["status", "ls-remote", "rev-list", "ls-files", "fetch", "rev-list", "diff", "checkout"]
 
 
 def test_check_mode_on_absent_dest_creates_nothing(upstream, tmp_path):

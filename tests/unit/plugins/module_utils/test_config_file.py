@@ -1,7 +1,7 @@
 # Copyright (c) fleetops.gitops contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The remote URL read from the config file must be what `git config --get` says, or None (then git is asked)."""
+"""What is read from a checkout's config file must be what git says, or None (then git is asked)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.fleetops.gitops.plugins.module_utils._config_file import remote_url_from_file
+from ansible_collections.fleetops.gitops.plugins.module_utils._config_file import read_plain_config
+from ansible_collections.fleetops.gitops.plugins.module_utils._git import drivers_in
 from ansible_collections.fleetops.gitops.tests.unit.helpers.git_fixtures import run_git
 
 PLAIN = {
@@ -19,6 +20,8 @@ PLAIN = {
     "other spellings git accepts": '# comment\n; another\n[Remote  "origin"]\nURL=https://h/a b.git   \n[branch "main"]\n\tremote\n',
     "the last of two values": '[remote "origin"]\n\turl = https://h/first.git\n[remote "origin"]\n\turl = https://h/last.git\n',
     "another remote only": '[remote "upstream"]\n\turl = https://h/up.git\n',
+    "filter drivers": '[filter "lfs"]\n\tsmudge = git-lfs smudge -- %f\n[Filter "My.Driver"]\n\tclean = x\n'
+                      '[remote "origin"]\n\turl = https://h/a.git\n',
 }
 UNUSUAL = {
     "an include": '[include]\n\tpath = other\n[remote "origin"]\n\turl = https://h/a.git\n',
@@ -33,6 +36,7 @@ UNUSUAL = {
     "a url without a value": '[remote "origin"]\n\turl\n',
     "a header git refuses": '[remote "origin" ]\n\turl = https://h/a.git\n',
     "a tab before the subsection": '[remote\t"origin"]\n\turl = https://h/a.git\n',
+    "a filter section without a name": '[filter]\n\tsmudge = x\n',
 }
 
 
@@ -42,27 +46,27 @@ def _checkout(tmp_path: Path, config: str) -> Path:
     return tmp_path / "co"
 
 
-def _git_says(checkout: Path) -> str | None:
-    done = subprocess.run(["git", "-C", str(checkout), "config", "--get", "remote.origin.url"],
-                          capture_output=True, text=True, check=False)
+def _git_says(checkout: Path, *args: str) -> str | None:
+    done = subprocess.run(["git", "-C", str(checkout), "config", "--local", *args], capture_output=True, text=True, check=False)
     return done.stdout.strip() if done.returncode == 0 else None
 
 
 @pytest.mark.parametrize("config", PLAIN.values(), ids=PLAIN.keys())
 def test_a_plain_config_gives_what_git_gives(config, tmp_path):
     checkout = _checkout(tmp_path, config)
-    ours = remote_url_from_file(str(checkout / ".git"), "origin")
-    assert ours == _git_says(checkout)
-    assert ours is not None or "upstream" in config
+    ours = read_plain_config(str(checkout / ".git"), "origin")
+    assert ours is not None and ours.remote_url == _git_says(checkout, "--get", "remote.origin.url")
+    assert ours.remote_url is not None or "upstream" in config
+    assert ours.filters == drivers_in((_git_says(checkout, "--name-only", "--get-regexp", r"^filter\.") or "").split())
 
 
 @pytest.mark.parametrize("config", UNUSUAL.values(), ids=UNUSUAL.keys())
 def test_anything_unusual_is_left_to_git(config, tmp_path):
-    assert remote_url_from_file(str(_checkout(tmp_path, config) / ".git"), "origin") is None
+    assert read_plain_config(str(_checkout(tmp_path, config) / ".git"), "origin") is None
 
 
 def test_a_git_file_or_a_missing_config_is_left_to_git(tmp_path):
     (tmp_path / "linked").mkdir()
     (tmp_path / "linked" / ".git").write_text("gitdir: /elsewhere\n")
-    assert remote_url_from_file(str(tmp_path / "linked" / ".git"), "origin") is None
-    assert remote_url_from_file(str(tmp_path / "nothing" / ".git"), "origin") is None
+    assert read_plain_config(str(tmp_path / "linked" / ".git"), "origin") is None
+    assert read_plain_config(str(tmp_path / "nothing" / ".git"), "origin") is None

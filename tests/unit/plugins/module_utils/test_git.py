@@ -38,14 +38,26 @@ def test_environment_is_c_locale_without_prompts_or_inherited_redirections(monke
     assert os.path.basename(env["GIT_ASKPASS"]) == "false"
 
 
-def test_credentials_reach_git_through_askpass_and_its_folder_is_removed():
-    with GitRunner(access=RemoteAccess(username="alice", password="pw")) as git:
+def _helper_answer(git: GitRunner, request: str) -> str:
+    """What the credential helper git is given answers to ``request`` (the credential protocol's key=value lines)."""
+    helpers = git.run(["-C", "/", "config", "--get-all", "credential.helper"]).stdout.splitlines()
+    assert helpers[-2:-1] == [""] and len([h for h in helpers if h]) == 1  # every configured helper dropped, then ours
+    return git.run(["-C", "/", "-c", f"alias.ask=!{helpers[-1]} get <<'EOF'\n{request}\nEOF", "ask"]).stdout
+
+
+def test_credentials_reach_git_only_through_a_helper_for_one_origin_and_its_folder_is_removed():
+    with GitRunner(access=RemoteAccess(username="alice", password="pw"), origin="https://git.example.com:8443") as git:
         env = _environment(git)
-        askpass = env["GIT_ASKPASS"]
-        assert os.stat(askpass).st_mode & 0o777 == 0o700
-        assert "pw" not in open(askpass, encoding="utf-8").read()
+        assert os.path.basename(env["GIT_ASKPASS"]) == "false"
         assert env["FLEETOPS_GITOPS_PASSWORD"] == "pw"
-    assert not os.path.exists(os.path.dirname(askpass))
+        helper = git.run(["-C", "/", "config", "--get-all", "credential.helper"]).stdout.split()[-1]
+        assert os.stat(helper).st_mode & 0o777 == 0o700 and "pw" not in open(helper, encoding="utf-8").read()
+        asked = _helper_answer(git, "protocol=https\nhost=git.example.com:8443\npath=x.git\n")
+        assert asked == "username=alice\npassword=pw\n"
+        for other in ("protocol=https\nhost=evil.example.com\n", "protocol=https\nhost=git.example.com\n",
+                      "protocol=http\nhost=git.example.com:8443\n"):
+            assert _helper_answer(git, other) == ""
+    assert not os.path.exists(os.path.dirname(helper))
 
 
 def test_hooks_and_fsmonitor_of_the_checkout_never_run(upstream, tmp_path):

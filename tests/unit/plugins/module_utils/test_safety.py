@@ -29,7 +29,9 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._access import Rem
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import (
     CorruptCheckout, DestinationError, GitCommandError, GitTimeout, HistoryRewritten, InvalidOption, LocalChangesError,
 )
-from ansible_collections.fleetops.gitops.plugins.module_utils._git import PRIVATE_PREFIX, GitRunner
+from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
+from ansible_collections.fleetops.gitops.plugins.module_utils._private_dir import PRIVATE_PREFIX
+from ansible_collections.fleetops.gitops.plugins.module_utils._processes import this_process
 from ansible_collections.fleetops.gitops.plugins.module_utils._signatures import SignatureError, SignaturePolicy
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer
 from ansible_collections.fleetops.gitops.plugins.module_utils.drift import GitOpsSynchronizer as Drift
@@ -42,7 +44,7 @@ def _git(path: Path, *args: str) -> str:
 
 def _private_dirs() -> set[str]:
     """This process's private folders (tests in other workers make and remove their own meanwhile)."""
-    mine = f"{PRIVATE_PREFIX}{os.getpid()}-"
+    mine = f"{PRIVATE_PREFIX}{this_process()}-"
     return {name for name in os.listdir(tempfile.gettempdir()) if name.startswith(mine)}
 
 
@@ -119,6 +121,7 @@ def test_config_that_runs_commands_never_runs(upstream, served, servers, tmp_pat
     access = RemoteAccess.from_options(username="alice", password="s3cret-pw")  # https asks, so a helper would be run
     dest = tmp_path / "app"
     GitOpsSynchronizer(url, str(dest), access=access).run("main")
+    (dest / ".git" / "hooks").mkdir(exist_ok=True)  # no template was copied: plant the hooks by hand
     for hook in ("post-checkout", "reference-transaction"):
         (dest / ".git" / "hooks" / hook).write_text(f"#!/bin/sh\ntouch {marker}-githooks-{hook}\n")
         (dest / ".git" / "hooks" / hook).chmod(0o755)
@@ -190,7 +193,7 @@ def test_an_ssh_key_is_used_from_a_private_file_that_is_removed(upstream, sshd, 
     assert _private_dirs() == before
     keys = {shlex.split(command)[shlex.split(command).index("-i") + 1] for command in git_counter.ssh_commands()}
     assert len(keys) == 1 and os.path.basename(os.path.dirname(next(iter(keys)))) not in before
-    assert all(key.startswith(os.path.join(tempfile.gettempdir(), f"{PRIVATE_PREFIX}{os.getpid()}-")) for key in keys)
+    assert all(key.startswith(os.path.join(tempfile.gettempdir(), f"{PRIVATE_PREFIX}{this_process()}-")) for key in keys)
     assert not any(os.path.exists(key) for key in keys)  # the private copy of the key is gone
     assert not any("PRIVATE KEY" in command for command in git_counter.commands() + git_counter.ssh_commands())
 

@@ -33,7 +33,7 @@ def test_an_interrupted_write_leaves_the_old_record_whole(tmp_path, monkeypatch)
     record_sync(str(tmp_path), "a" * 40)
     old = (tmp_path / STATE_FILE).read_text()
 
-    def crash(*_args):
+    def crash(*_args, **_kwargs):
         raise OSError("disk full")
 
     monkeypatch.setattr(_state_file.os, "replace", crash)

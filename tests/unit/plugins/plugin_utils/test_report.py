@@ -327,7 +327,7 @@ def test_an_interrupted_write_leaves_the_old_report_whole(sample_report, tmp_pat
     sample_report.write_reports(str(tmp_path), ["json"], now=NOW)
     old = (tmp_path / "gitops-report.json").read_text()
 
-    def crash(*_args):
+    def crash(*_args, **_kwargs):
         raise OSError("disk full")
 
     monkeypatch.setattr(_report.os, "replace", crash)

@@ -5,11 +5,19 @@
 
 The unit tests import it (``GitServers``); integration targets run it:
 
-    python gitserve.py --root DIR --state FILE [--auth USER:PASSWORD]
+    python gitserve.py --root DIR --state FILE [--auth USER:PASSWORD] [--other-auth USER:PASSWORD]
 
 which writes the servers' URLs as JSON to FILE and serves until SIGTERM.
 Smart HTTP is ``git http-backend`` behind a small CGI bridge, over TLS with a
 certificate made on the spot (its path is in the state file, for GIT_SSL_CAINFO).
+
+A second HTTPS server, "the other origin" (same address, another port: another
+origin for credentials), serves the same repositories with its own basic auth
+and records every Authorization header it is sent. The main HTTPS server
+redirects, before asking for credentials, as a moved repository would:
+
+    /redirect-to-other/<path>   301 to the same <path> (and query) on the other origin
+    /redirect-same/<path>       301 to /<path> on the main server itself
 """
 
 from __future__ import annotations
@@ -66,8 +74,20 @@ class _BackendHandler(BaseHTTPRequestHandler):
     def _authorized(self) -> bool:
         if self.server.auth is None:
             return True
-        expected = "Basic " + base64.b64encode(self.server.auth.encode()).decode()
-        return self.headers.get("Authorization") == expected
+        given = self.headers.get("Authorization")
+        return any(given == "Basic " + base64.b64encode(account.encode()).decode()
+                   for account in (self.server.auth, *self.server.accounts))
+
+    def _redirect(self) -> bool:
+        """Answer the redirect routes (301, with the query string kept); False for every other path."""
+        for prefix, base in (("/redirect-to-other/", self.server.other_url), ("/redirect-same/", "")):
+            if self.path.startswith(prefix) and base is not None:
+                self.send_response(301)
+                self.send_header("Location", f"{base}/{self.path[len(prefix):]}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return True
+        return False
 
     def _body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -83,8 +103,12 @@ class _BackendHandler(BaseHTTPRequestHandler):
 
     def _backend(self) -> None:
         body = self._body() if self.command == "POST" else b""
+        if self.headers.get("Authorization") is not None:
+            self.server.authorizations.append(self.headers["Authorization"])
         if self.server.faults:
             self._fail(self.server.faults.pop(0))
+            return
+        if self._redirect():
             return
         if not self._authorized():
             self.send_response(401)
@@ -140,6 +164,9 @@ class _HttpServer(ThreadingHTTPServer):
         self.requests: list[str] = []
         self.faults: list[int] = []  # HTTP statuses to answer the next requests with, one each
         self.bytes_per_second = 0    # 0: full speed
+        self.accounts: list[str] = []        # USER:PASSWORD accepted besides ``auth`` (see GitServers.add_account)
+        self.authorizations: list[str] = []  # every Authorization header received, in order
+        self.other_url: str | None = None    # where /redirect-to-other/ points; None: no such route
 
 
 class _BlackHole(threading.Thread):
@@ -251,12 +278,38 @@ def make_certificate(directory: str) -> tuple[str, str]:
     return cert, key
 
 
-class GitServers:
-    """git daemon, HTTPS smart HTTP (basic auth when ``auth`` is given) and a black hole, all on 127.0.0.1."""
+def decode_basic(header: str | None) -> str | None:
+    """``USER:PASSWORD`` from an ``Authorization: Basic ...`` value; None for another scheme or a malformed value."""
+    scheme, _space, encoded = (header or "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        return base64.b64decode(encoded.strip(), validate=True).decode("utf-8", errors="replace")
+    except ValueError:
+        return None
 
-    def __init__(self, root: str, auth: str | None = None) -> None:
+
+def _serve_tls(server: _HttpServer, cert: str, key: str) -> str:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"https://127.0.0.1:{server.server_address[1]}"
+
+
+class GitServers:
+    """git daemon, HTTPS smart HTTP (basic auth when ``auth`` is given) and a black hole, all on 127.0.0.1.
+
+    Also a second HTTPS server on another port, the other origin (``other_https_url``): the same repositories, basic
+    auth ``other_auth`` (by default the same as ``auth``, so a client that hands it the credentials succeeds), and a
+    record of every Authorization header it receives (``other_authorizations``). The main HTTPS server answers
+    ``/redirect-to-other/<path>`` and ``/redirect-same/<path>`` with a 301 (see ``redirect_to_other_url``).
+    """
+
+    def __init__(self, root: str, auth: str | None = None, other_auth: str | None = None) -> None:
         self.root = os.path.realpath(root)
         self.auth = auth
+        self.other_auth = auth if other_auth is None else other_auth
         self._certs = tempfile.mkdtemp(prefix="gitserve-tls-")
         self.ca_file, key = make_certificate(self._certs)
         port = free_port()
@@ -267,12 +320,11 @@ class GitServers:
         )
         wait_for_port(port)
         self.git_url = f"git://127.0.0.1:{port}"
+        self._other = _HttpServer(self.root, self.other_auth)
+        self.other_https_url = _serve_tls(self._other, self.ca_file, key)
         self._http = _HttpServer(self.root, auth)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(self.ca_file, key)
-        self._http.socket = context.wrap_socket(self._http.socket, server_side=True, do_handshake_on_connect=False)
-        threading.Thread(target=self._http.serve_forever, daemon=True).start()
-        self.https_url = f"https://127.0.0.1:{self._http.server_address[1]}"
+        self._http.other_url = self.other_https_url
+        self.https_url = _serve_tls(self._http, self.ca_file, key)
         self._hole = _BlackHole()
         self._hole.start()
         self.blackhole_url = f"git://127.0.0.1:{self._hole.port}"
@@ -280,6 +332,47 @@ class GitServers:
     @property
     def http_requests(self) -> list[str]:
         return self._http.requests
+
+    @property
+    def https_authorizations(self) -> list[str]:
+        """Every Authorization header value the main HTTPS server received, in order (a live list)."""
+        return self._http.authorizations
+
+    @property
+    def other_requests(self) -> list[str]:
+        """The request lines the other origin received, in order (a live list)."""
+        return self._other.requests
+
+    @property
+    def other_authorizations(self) -> list[str]:
+        """Every Authorization header value the other origin received, in order (a live list; clear it at will)."""
+        return self._other.authorizations
+
+    def other_credentials(self) -> list[str | None]:
+        """``other_authorizations`` decoded: ``USER:PASSWORD`` for each Basic header, None for any other."""
+        return [decode_basic(header) for header in self._other.authorizations]
+
+    def redirect_to_other_url(self, path: str) -> str:
+        """The main server's URL that answers 301 to ``path`` on the other origin (``path``: as under the root)."""
+        return f"{self.https_url}/redirect-to-other/{path.lstrip('/')}"
+
+    def redirect_same_url(self, path: str) -> str:
+        """The main server's URL that answers 301 to ``path`` on the main server itself."""
+        return f"{self.https_url}/redirect-same/{path.lstrip('/')}"
+
+    def add_account(self, user: str, password: str, *, other: bool = True, main: bool = True) -> None:
+        """Also accept ``user``/``password`` (besides ``auth``/``other_auth``), on the main server and/or the other origin.
+
+        Added accounts stay until ``remove_accounts()``; the existing ones never change.
+        """
+        for server, wanted in ((self._http, main), (self._other, other)):
+            if wanted:
+                server.accounts.append(f"{user}:{password}")
+
+    def remove_accounts(self) -> None:
+        """Forget every account ``add_account`` added."""
+        self._http.accounts.clear()
+        self._other.accounts.clear()
 
     def fail_next(self, *statuses: int) -> None:
         """Answer the next HTTPS requests with these statuses (503: a transient fault, 404: a permanent one)."""
@@ -296,13 +389,17 @@ class GitServers:
 
     def describe(self) -> dict[str, str]:
         return {"git": self.git_url, "https": self.https_url, "blackhole": self.blackhole_url,
-                "ca_file": self.ca_file, "root": self.root, "pid": str(os.getpid())}
+                "ca_file": self.ca_file, "root": self.root, "pid": str(os.getpid()),
+                "other_https": self.other_https_url,
+                "redirect_to_other": f"{self.https_url}/redirect-to-other", "redirect_same": f"{self.https_url}/redirect-same"}
 
     def close(self) -> None:
         os.killpg(self._daemon.pid, signal.SIGTERM)  # git daemon forks git-daemon: stop the whole group
         self._daemon.wait(10)
         self._http.shutdown()
         self._http.server_close()
+        self._other.shutdown()
+        self._other.server_close()
         self._hole.close()
         for name in os.listdir(self._certs):
             os.unlink(os.path.join(self._certs, name))
@@ -320,13 +417,14 @@ def main() -> None:
     parser.add_argument("--root", required=True, help="folder whose repositories are served")
     parser.add_argument("--state", required=True, help="JSON file to write the servers' URLs to")
     parser.add_argument("--auth", help="USER:PASSWORD required by the HTTPS server")
+    parser.add_argument("--other-auth", help="USER:PASSWORD required by the other origin (default: --auth)")
     parser.add_argument("--lifetime", type=float, default=3600, help="stop after this many seconds whatever happens")
     parser.add_argument("--sshd", help="also run sshd, keeping its keys in this new folder")
     args = parser.parse_args()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    with GitServers(args.root, args.auth) as servers:
+    with GitServers(args.root, args.auth, args.other_auth) as servers:
         sshd = SshServer(args.sshd) if args.sshd else None
         described = servers.describe()
         if sshd is not None:

@@ -1,0 +1,47 @@
+# Copyright (c) fleetops.gitops contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Private: where a clone is made - a new folder beside ``dest``, renamed into place when complete.
+
+An interrupted clone never looks like a checkout, and the rename is atomic because the folder is on the same
+filesystem. The folder that holds ``dest`` may belong to the checkout's owner, so every step there goes through
+its descriptor: missing parents are made with ``mkdirat`` and handed over with ``fchown``, the clone folder is
+made the same way, and the final rename and any clean-up are ``renameat`` and a removal that never follows a
+link. git itself runs as the owner and writes only what the owner could write anyway.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+import typing as t
+
+from ansible_collections.fleetops.gitops.plugins.module_utils._files import make_folder, open_folder, remove_tree, stat_entry
+from ansible_collections.fleetops.gitops.plugins.module_utils._processes import this_process
+from ansible_collections.fleetops.gitops.plugins.module_utils._repair import clone_prefix
+
+
+def clone_beside(dest: str, owner: tuple[int, int] | None, make: t.Callable[[str], None]) -> None:
+    """Run ``make(folder)`` to build the checkout in a new folder beside ``dest``, then rename it to ``dest``.
+
+    ``dest`` is a resolved path (no link in it but root's own). A mount point at ``dest`` is cloned into directly:
+    it cannot be renamed over.
+    """
+    parent, name = os.path.split(dest)
+    folder = open_folder(parent, create=True, owner=owner)
+    try:
+        info = stat_entry(folder, name)
+        if info is not None and stat.S_ISDIR(info.st_mode) and os.path.ismount(dest):
+            make(dest)
+            return
+        work = f"{clone_prefix(dest)}{this_process()}-{secrets.token_hex(4)}"
+        os.close(make_folder(folder, work, mode=None, owner=owner))
+        try:
+            make(os.path.join(parent, work))
+            os.rename(work, name, src_dir_fd=folder, dst_dir_fd=folder)
+        except BaseException:
+            remove_tree(folder, work)
+            raise
+    finally:
+        os.close(folder)
