@@ -27,15 +27,19 @@ options:
     default: origin
   local_changes:
     description:
-      - What to do with local changes (tracked files modified, staged or deleted, and untracked files
-        that are not ignored) when the checkout must be reset.
-      - V(backup) saves them first in a commit under C(refs/gitops/backups/), named in the result's C(backup_ref).
-        Restore a file with C(git -C DEST checkout BACKUP_REF -- FILE), or all of them with
-        C(git -C DEST restore --source BACKUP_REF --worktree -- .); list backups with
-        C(git -C DEST for-each-ref refs/gitops/backups/).
+      - What to do with what the reset of the checkout would destroy - local changes (tracked files modified, staged
+        or deleted, edits hidden by C(assume-unchanged) or C(skip-worktree), untracked files that are not ignored,
+        and ignored files the new revision would overwrite) and local commits (on HEAD, or on the local branch the
+        sync moves) that the new revision does not contain.
+      - V(backup) saves them first in one commit under C(refs/gitops/backups/), named in the result's C(backup_ref):
+        its tree is the working tree as found, its first parent HEAD, its second the index as it was (the staged
+        content), and any further parent a local commit the sync leaves behind. Restore a file with
+        C(git -C DEST checkout BACKUP_REF -- FILE), its staged version with C(git -C DEST checkout BACKUP_REF^2 -- FILE),
+        all of them with C(git -C DEST restore --source BACKUP_REF --worktree -- .); list backups with
+        C(git -C DEST for-each-ref refs/gitops/backups/). A backup of local commits alone is the commit itself.
       - V(discard) drops them, as C(git reset --hard) followed by C(git clean -d --force) would.
-      - V(fail) stops, lists the files, and changes nothing.
-      - Ignored files and nested git repositories are never touched.
+      - V(fail) stops, lists them, and changes nothing.
+      - Other ignored files and nested git repositories are never touched.
     type: str
     choices: [backup, discard, fail]
     default: backup
@@ -71,8 +75,10 @@ options:
     type: str
   password:
     description:
-      - Password for https. It reaches git through an askpass program and its environment; never through the URL,
-        the command line (visible in C(/proc)) or C(.git/config), and it is masked in all output.
+      - Password for https. It reaches git through a credential helper of the run and its environment; never through
+        the URL, the command line (visible in C(/proc)) or C(.git/config), and it is masked in all output.
+      - It is given only to the origin (scheme, host and port) of O(repo); a server that redirects elsewhere gets
+        nothing (see O(follow_redirects)).
     type: str
   token:
     description:
@@ -132,8 +138,17 @@ options:
     elements: str
   allowed_signers:
     description:
-      - The text of an SSH C(allowed_signers) file (see C(ssh-keygen(1))) whose keys count for O(verify_commit).
+      - The text of an SSH C(allowed_signers) file (see the ssh-keygen manual) whose keys count for O(verify_commit).
+        The host's and the checkout's own signer settings play no part.
     type: str
+  follow_redirects:
+    description:
+      - What to do when an https server redirects. V(same_origin) follows redirects within the scheme, host and port
+        of O(repo) and fails on a redirect to another origin, naming it. V(all) follows those too. V(none) follows none.
+      - Credentials are only ever given to the origin of O(repo), whatever this says.
+    type: str
+    choices: [same_origin, all, none]
+    default: same_origin
   checkouts:
     description:
       - Many checkouts in one call, handled in parallel (see O(parallel)). Each item takes the options of the single
@@ -165,13 +180,15 @@ options:
     type: bool
     default: false
 notes:
-  - Git runs with a C locale and no terminal prompts; hooks, C(core.fsmonitor), C(core.sshCommand),
-    C(core.gitProxy), credential helpers and the remote's C(uploadpack) setting of a checkout (or of the system or
-    global config) never run; objects are checked as they are fetched (C(transfer.fsckObjects)).
-    docs/security.md in the collection lists every defence and the test that proves it.
+  - Git runs with a C locale and no terminal prompts, and no setting of any config file - the system's, the user's or
+    the checkout's own - makes it run a program - hooks, C(core.fsmonitor), C(core.sshCommand), C(core.gitProxy),
+    credential helpers, a remote's C(uploadpack), filter drivers (Git LFS included - a checkout gets the pointer
+    files), automatic C(git gc) and the rest of the keys of C(git-config) that name one. Objects are checked as they
+    are fetched (C(transfer.fsckObjects)). docs/security.md in the collection lists every defence and the test
+    that proves it.
   - A checkout left by an interrupted run (lock files, temporary packs, a half-made clone) is repaired by the next
     run, only while no other process uses it; a damaged one (missing or broken objects) is reported, never deleted.
-  - A token or password inside an https URL is passed to git through an askpass program, never stored in
+  - A token or password inside an https URL is passed to git through the credential helper, never stored in
     C(.git/config), and masked in every result, warning and error. The module arguments themselves may still
     reach the managed host's syslog; prefer credentials that are not part of the URL.
   - The time of the last sync is kept in C(.git/fleetops-gitops.json) of each checkout.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.fleetops.gitops.plugins.module_utils._access import DEFAULT_RETRIES, RemoteAccess
+from ansible_collections.fleetops.gitops.plugins.module_utils._access import DEFAULT_RETRIES, REDIRECTS, RemoteAccess
 from ansible_collections.fleetops.gitops.plugins.module_utils._batch import DEFAULT_PARALLEL, ItemOutcome
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import InvalidOption
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import DEFAULT_TIMEOUT
@@ -42,6 +42,7 @@ _SHARED: Spec = {
     "known_hosts": {"type": "str"},
     "accept_newhostkey": {"type": "bool", "default": False, "no_log": False},
     "retries": {"type": "int", "default": DEFAULT_RETRIES},
+    "follow_redirects": {"type": "str", "default": "same_origin", "choices": list(REDIRECTS)},
     "lock_timeout": {"type": "float", "default": DEFAULT_LOCK_TIMEOUT},
     "on_rewrite": {"type": "str", "default": "follow", "choices": list(ON_REWRITE)},
     "verify_commit": {"type": "str", "default": "none", "choices": list(MODES)},
@@ -122,6 +123,7 @@ def _access(spec: t.Mapping[str, t.Any]) -> RemoteAccess:
         transports=spec.get("allowed_transports"), username=spec.get("username"), password=spec.get("password"),
         token=spec.get("token"), ssh_key=spec.get("ssh_key"), known_hosts=spec.get("known_hosts"),
         accept_new_hostkey=bool(spec.get("accept_newhostkey")), retries=spec.get("retries"),
+        redirects=spec.get("follow_redirects"),
     )
 
 

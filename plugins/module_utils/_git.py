@@ -202,7 +202,8 @@ class GitRunner:
 
     def _run_once(self, args: t.Sequence[str | Remote], *, ok: t.Container[int], env: t.Mapping[str, str] | None,
                   summary: str) -> GitResult:
-        config = [*COMMAND_LINE_OVERRIDES, *filter_overrides(self.filters | host_filters(self)), *self._limits()]
+        drivers = self.filters | host_filters(self) if _subcommand(args) in _MAY_FILTER else self.filters
+        config = [*COMMAND_LINE_OVERRIDES, *filter_overrides(drivers), *self._limits()]
         words, shown = [], ["git"]
         for arg in args:
             if isinstance(arg, Remote):
@@ -310,6 +311,18 @@ class GitRunner:
     def private_dir(self) -> PrivateDir:
         """A new private temporary folder that git (as ``run_as``, if set) can use; the caller removes it."""
         return PrivateDir(self.run_as.ids if self.run_as else None)
+
+
+# The commands of ours that may run a filter driver (on files of the working tree); the others never read one.
+_MAY_FILTER = frozenset(("status", "checkout", "add", "update-index", "reset", "hash-object", "clone"))
+_OPTIONS_WITH_VALUE = frozenset(("-C", "-c", "--git-dir", "--work-tree"))
+
+
+def _subcommand(args: t.Sequence[str | Remote]) -> str:
+    words = list(args)
+    while words and isinstance(words[0], str) and words[0].startswith("-"):
+        del words[:2 if words[0] in _OPTIONS_WITH_VALUE else 1]
+    return words[0] if words and isinstance(words[0], str) else ""
 
 
 _HOST_FILTERS: dict[tuple[str, ...], frozenset[str]] = {}

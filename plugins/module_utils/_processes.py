@@ -57,7 +57,7 @@ def describe(pid: int) -> str:
     """``process 1234 (git fetch ...)``, for messages that say who holds something."""
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            command = handle.read().replace(b"\0", b" ").decode("utf-8", errors="replace").strip()
+            command = " ".join(handle.read().decode("utf-8", errors="replace").split())  # one line, whatever argv holds
     except OSError:
         command = ""
     return f"process {pid} ({command[:120]})" if command else f"process {pid}"

@@ -288,9 +288,8 @@ class GitOpsSynchronizer:
         changes = bool(state.changes or risk.flagged or risk.overwritten) and self.local_changes == "backup"
         backup_ref = backup(git, self.dest, state.head, target.sha, changes=changes, ignored=risk.overwritten or (),
                             keep=[tip for tip in keep if tip])
-        if risk.flagged:
-            git.run(["-C", self.dest, "update-index", "--no-assume-unchanged", "--no-skip-worktree", "--", *risk.flagged],
-                    summary="cannot clear the assume-unchanged and skip-worktree flags")
+        for flag in ("--no-assume-unchanged", "--no-skip-worktree") if risk.flagged else ():  # one flag per update-index
+            git.run(["-C", self.dest, "update-index", flag, "--", *risk.flagged], summary="cannot clear the index flags")
         self._switch(git, self.dest, target, state.upstream)
         if state.changes.untracked:
             git.run(["-C", self.dest, "clean", "-d", "--force", "--quiet", "--"], summary="cannot remove untracked files")

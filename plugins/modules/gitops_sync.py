@@ -109,6 +109,10 @@ options:
       retries:
         description: See O(retries).
         type: int
+      follow_redirects:
+        description: See O(follow_redirects).
+        type: str
+        choices: [same_origin, all, none]
       lock_timeout:
         description: See O(lock_timeout).
         type: float

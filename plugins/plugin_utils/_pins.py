@@ -143,7 +143,7 @@ def pin_checkouts(args: dict[str, t.Any], play_id: str, *, version_key: str, ver
     access = RemoteAccess.from_options(  # the call's credentials reach the controller's ls-remote too
         transports=args.get("allowed_transports"), username=args.get("username"), password=args.get("password"),
         token=args.get("token"), ssh_key=args.get("ssh_key"), known_hosts=args.get("known_hosts"),
-        accept_new_hostkey=bool(args.get("accept_newhostkey")),
+        accept_new_hostkey=bool(args.get("accept_newhostkey")), redirects=args.get("follow_redirects"),
     )
     targets = PlayPins(play_id).targets(((repo, version) for _form, repo, version in todo), float(defaults["timeout"]), access)
     failures = []

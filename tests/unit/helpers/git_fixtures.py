@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import os
@@ -139,6 +140,24 @@ def snapshot(path: Path) -> dict[str, tuple[int, int, int, str]]:
                     digest = hashlib.sha256(handle.read()).hexdigest()
             result[os.path.relpath(full, path)] = (info.st_mode, info.st_size, info.st_mtime_ns, digest)
     return result
+
+
+def as_user(user: str, *command: str) -> None:
+    """Run ``command`` as ``user`` (the tests run as root): what another user of the host can do."""
+    subprocess.run(["runuser", "-u", user, "--", *command], check=True)
+
+
+@contextlib.contextmanager
+def moved_aside(path: Path) -> t.Iterator[None]:
+    """Host state a test must replace (a folder an earlier version left in /tmp or /run/lock): kept aside, restored."""
+    aside = path.with_name(path.name + ".moved-aside-by-test")
+    if os.path.lexists(path):
+        os.rename(path, aside)
+    try:
+        yield
+    finally:
+        if os.path.lexists(aside):
+            os.rename(aside, path)
 
 
 def load_gitserve() -> t.Any:

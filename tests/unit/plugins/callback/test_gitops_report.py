@@ -296,3 +296,17 @@ def test_the_documentation_loads(plugin_loader):
     assert doc["options"]["report_dir"]["env"] == [{"name": "FLEETOPS_GITOPS_REPORT_DIR"}]
     assert doc["options"]["report_dir"]["ini"] == [{"section": "callback_gitops_report", "key": "report_dir"}]
     assert "callbacks_enabled" in examples
+
+
+@pytest.mark.parametrize("fact", ["gitops_report_dir", "checkouts_report_dir"])
+def test_a_module_on_a_managed_host_cannot_choose_the_report_folder(make_callback, tmp_path, fact):
+    """Only set_fact, run on the controller, sets the folder: a module's facts come from a host, whatever they say."""
+    configured, planted = tmp_path / "configured", tmp_path / "chosen-by-a-host"
+    callback = make_callback(dir=str(configured))
+    for module in (SYNC, task("some.other.module"), task("ansible.builtin.command")):
+        result = dict(single("/srv/app", status()), ansible_facts={fact: str(planted), "gitops_status": {"/srv/app": status()}})
+        callback.v2_runner_on_ok(FakeResult("web01", result, module))
+    callback.v2_runner_on_ok(FakeResult("web01", {"ansible_facts": {fact: str(planted)}}))  # no task to tell: not set_fact
+    callback.v2_playbook_on_stats(None)
+    assert not planted.exists()
+    assert sorted(os.listdir(configured)) == ["gitops-report.html", "gitops-report.json", "gitops-report.junit.xml"]

@@ -145,3 +145,17 @@ def test_a_failing_single_checkout_still_reports_its_status(tmp_path):
 def test_secrets_of_every_item_are_collected():
     params = {"repo": None, "checkouts": [{"repo": "https://a:pw1@h/x"}, {"repo": "https://tok2@h/y"}, {"repo": "/srv/z"}]}
     assert secrets_in_params(params) == {"pw1", "tok2"}
+
+
+@pytest.mark.parametrize("outer_first", [True, False])
+def test_checkouts_that_nest_are_refused_up_front(upstream, tmp_path, git_counter, outer_first):
+    """One checkout inside another is that one's untracked files: each run would undo the other, forever."""
+    outer, inner = str(tmp_path / "srv" / "app"), str(tmp_path / "srv" / "app" / "plugins" / "extra")
+    items = [{"repo": upstream.url, "dest": outer}, {"repo": upstream.url, "dest": str(tmp_path / "other")},
+             {"repo": upstream.url, "dest": inner}]
+    if not outer_first:
+        items.reverse()
+    numbers = {item["dest"]: number for number, item in enumerate(items, start=1)}
+    with pytest.raises(InvalidOption, match=f"item {numbers[inner]}: dest {inner} is inside item {numbers[outer]}'s dest {outer}"):
+        execute(sync_one, _params(sync_module_spec(), checkouts=items), key="dest", check_mode=False, diff=False)
+    assert git_counter.commands() == [] and not (tmp_path / "srv").exists()
