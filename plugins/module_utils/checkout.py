@@ -53,7 +53,8 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._status import Syn
 from ansible_collections.fleetops.gitops.plugins.module_utils._sync_plan import (
     CLONE, LOCAL_COMMITS, NONE, REWRITTEN, UPDATE, SyncPlan, SyncResult, divergence_of, render_diff,
 )
-from ansible_collections.fleetops.gitops.plugins.module_utils._url import parse_repo_url, redact_text, reject_control_characters, reject_option_like
+from ansible_collections.fleetops.gitops.plugins.module_utils._program_keys import LOCAL_UPLOAD_PACK
+from ansible_collections.fleetops.gitops.plugins.module_utils._url import is_local, parse_repo_url, redact_text, reject_control_characters, reject_option_like
 
 __all__ = ["GitOpsSynchronizer", "SyncPlan", "SyncResult"]
 
@@ -324,6 +325,8 @@ class GitOpsSynchronizer:
                 args += ["--depth", str(self.depth)]
             if target.kind != COMMIT:
                 args += ["--branch", target.name or ""]
+            if is_local(self.url.clean):
+                args += ["--upload-pack", LOCAL_UPLOAD_PACK]  # a local upload-pack reads the config files, never our -c
             git.run([*args, "--", self.url.clean, work], summary=f"cannot clone {self.url.display}", network=True)
             self._fetch(git, work, target, only_if_missing=True)
             verify(git, work, target, self.signatures)
