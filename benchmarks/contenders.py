@@ -201,7 +201,8 @@ class Runner:
             result.changed = changed_tasks(output)
             result.warnings = warnings(output)
         if count_git:
-            result.git_commands = [subcommand(shlex.split(line)) for line in self.git_log.read_text().splitlines()]
+            commands = [subcommand(shlex.split(line)) for line in self.git_log.read_text().splitlines()]
+            result.git_commands = [name for name in commands if name != "upload-pack"]  # the side that serves a local remote
         return result
 
     def peak_rss_kib(self, case: Case) -> tuple[int, float]:

@@ -31,7 +31,7 @@ options:
         or deleted, edits hidden by C(assume-unchanged) or C(skip-worktree), untracked files that are not ignored,
         and ignored files the new revision would overwrite) and local commits (on HEAD, or on the local branch the
         sync moves) that the new revision does not contain.
-      - V(backup) saves them first in one commit under C(refs/gitops/backups/), named in the result's C(backup_ref):
+      - V(backup) saves them first in one commit under C(refs/gitops/backups/), named in the result's C(backup_ref);
         its tree is the working tree as found, its first parent HEAD, its second the index as it was (the staged
         content), and any further parent a local commit the sync leaves behind. Restore a file with
         C(git -C DEST checkout BACKUP_REF -- FILE), its staged version with C(git -C DEST checkout BACKUP_REF^2 -- FILE),

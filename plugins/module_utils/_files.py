@@ -190,8 +190,7 @@ def read_bytes(folder: int, name: str, limit: int = 1 << 20, *, owner: int | Non
         if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
             return None
         if owner is not None and info.st_uid != owner:
-            raise UnsafePath(option, f"{name} belongs to {_user(info.st_uid)}, not to {_user(owner)}; "
-                                                      "it was not read")
+            raise UnsafePath(option, f"{name} belongs to {_user(info.st_uid)}, not to {_user(owner)}; it was not read")
         chunks = []
         while True:
             chunk = os.read(fd, 65536)

@@ -13,8 +13,9 @@ description:
   - Clones O(repo) into O(dest) when O(dest) is absent or an empty folder; otherwise brings the checkout
     to O(version) with a fetch and a hard reset, removing local changes according to O(local_changes).
   - A checkout already at O(version) with no local changes costs two git processes (C(git status) and a
-    read-only C(git ls-remote); three when its C(.git/config) is not in the plain form C(git clone) writes) and
-    writes nothing, not even under C(.git).
+    read-only C(git ls-remote); three when its C(.git/config) is not in the plain form C(git clone) writes), plus
+    one C(git config) per module run for the filter drivers of the system and global config, and writes nothing,
+    not even under C(.git).
   - Returns the checkout's sync status, and sets it as the fact C(gitops_status), keyed by O(dest).
   - O(dest) is never deleted or overwritten when it is not a checkout of O(repo).
 author:

@@ -356,7 +356,7 @@ def test_credentials_in_an_https_url_never_reach_config_or_output(upstream, serv
     assert "s3cret-pw" not in json.dumps(result.to_dict())
     upstream.commit()
     served("https")  # publish the new commit
-    assert GitOpsSynchronizer(url, str(dest)).run("main").changed  # fetch authenticates through askpass too
+    assert GitOpsSynchronizer(url, str(dest)).run("main").changed  # fetch authenticates through the credential helper too
     with pytest.raises(GitCommandError) as caught:
         GitOpsSynchronizer(url.replace("s3cret-pw", "wrong-pw"), str(tmp_path / "other")).run("main")
     text = str(caught.value) + json.dumps(caught.value.details())

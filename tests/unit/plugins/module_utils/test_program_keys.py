@@ -118,7 +118,7 @@ def _url(transport: str, upstream: Upstream, served: t.Callable[[str], str], ssh
 
 @pytest.mark.parametrize("key", KEYS, ids=[key.key for key in KEYS])
 def test_no_config_key_makes_git_run_a_program(key, make_upstream, tmp_path, monkeypatch, request, signer, servers,
-                                              git_counter):
+                                               git_counter):
     transport = _TRANSPORT.get(key.key, "file")
     upstream = make_upstream("upstream")
     (upstream.path / ".gitattributes").write_text("* filter=evil diff=evil merge=evil\n")

@@ -162,7 +162,7 @@ def test_hostile_submodules_are_refused_by_the_object_checks(upstream, tmp_path)
 
 # -- credentials -------------------------------------------------------------------------------------------------
 
-def test_a_password_reaches_git_only_through_askpass(upstream, served, servers, tmp_path, git_counter, monkeypatch):
+def test_a_password_reaches_git_only_through_the_credential_helper(upstream, served, servers, tmp_path, git_counter, monkeypatch):
     monkeypatch.setenv("GIT_SSL_CAINFO", servers.ca_file)
     dest = tmp_path / "app"
     access = RemoteAccess.from_options(username="alice", password="s3cret-pw")
