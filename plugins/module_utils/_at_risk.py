@@ -20,7 +20,7 @@ import stat
 from dataclasses import dataclass
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
-from ansible_collections.fleetops.gitops.plugins.module_utils._history import Distance, distance_between
+from ansible_collections.fleetops.gitops.plugins.module_utils._history import Distance, Where, distance_between
 
 
 @dataclass(frozen=True)
@@ -49,14 +49,14 @@ def flagged_entries(git: GitRunner, path: str) -> tuple[str, ...]:
     return tuple(flagged)
 
 
-def overwritten_paths(git: GitRunner, path: str, head: str, target: str, known: set[str]) -> tuple[str, ...] | None:
-    """Paths on disk that git does not track at ``head`` but that ``target`` would write over or remove.
+def overwritten_paths(git: GitRunner, where: Where, path: str, head: str, target: str, known: set[str]) -> tuple[str, ...] | None:
+    """Paths on disk (the work tree at ``path``) that git does not track at ``head`` but ``target`` would write over or remove.
 
     Untracked files ``git status`` listed (``known``) are left out: they count already. None when the
-    target's tree is not here yet.
+    target's tree is not in ``where``.
     """
-    result = git.run(["-C", path, "diff", "--name-status", "-z", "--no-renames", "--no-ext-diff", "--no-textconv",
-                      "--diff-filter=AD", head, target, "--"], ok=(0, 128))
+    result = git.run([*where.args, "diff", "--name-status", "-z", "--no-renames", "--no-ext-diff", "--no-textconv",
+                      "--diff-filter=AD", head, target, "--"], ok=(0, 128), env=where.env)
     if result.rc != 0:
         return None
     fields = result.stdout.split("\0")
@@ -78,7 +78,7 @@ def overwritten_paths(git: GitRunner, path: str, head: str, target: str, known: 
     return tuple(name for name in found if name not in known)
 
 
-def moved_branch(git: GitRunner, path: str, head_branch: str | None, target_branch: str | None,
+def moved_branch(git: GitRunner, where: Where, path: str, head_branch: str | None, target_branch: str | None,
                  target_sha: str) -> tuple[str | None, Distance | None]:
     """The old tip of the local branch a switch to ``target_branch`` resets, when HEAD is not on it.
 
@@ -91,7 +91,7 @@ def moved_branch(git: GitRunner, path: str, head_branch: str | None, target_bran
                      f"refs/heads/{target_branch}^{{commit}}"], ok=(0, 1)).stdout.strip()
     if not found or found == target_sha:
         return None, None
-    return found, distance_between(git, path, found, target_sha)
+    return found, distance_between(git, where, found, target_sha)
 
 
 def _lstat(path: str, name: str) -> os.stat_result | None:

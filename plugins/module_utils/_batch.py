@@ -105,12 +105,12 @@ def _guarded(task: Task, spec: dict[str, t.Any], key: str, check_mode: bool, dif
     try:
         item = task(spec, check_mode, diff)
     except GitOpsError as error:
-        message, details = str(error), error.details()
+        message, details, (desired, actual) = str(error), error.details(), error.revisions
     except Exception as error:  # pylint: disable=broad-exception-caught  # one bad item must not sink the rest
-        message, details = f"unexpected {type(error).__name__}: {error}", {}
+        message, details, (desired, actual) = f"unexpected {type(error).__name__}: {error}", {}, (None, None)
     else:
         return item
-    status = SyncStatus(SyncState.ERROR, drift_details=[message]).to_dict()
+    status = SyncStatus(SyncState.ERROR, desired, actual, drift_details=[message]).to_dict()
     return ItemOutcome(path, dict(details, changed=False, failed=True, msg=message, status=status))
 
 

@@ -12,8 +12,11 @@ class GitOpsError(Exception):
     """Base of every error this collection raises on purpose.
 
     ``details()`` gives the extra keys a module adds to ``fail_json`` so that a
-    playbook can branch on them without parsing the message.
+    playbook can branch on them without parsing the message. ``revisions`` is
+    (desired, actual) as far as they were known when it was raised, for the status.
     """
+
+    revisions: tuple[str | None, str | None] = (None, None)
 
     def details(self) -> dict[str, t.Any]:
         return {}

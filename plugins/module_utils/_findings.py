@@ -9,8 +9,7 @@ import typing as t
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
-from ansible_collections.fleetops.gitops.plugins.module_utils._history import Distance, distance_between
-from ansible_collections.fleetops.gitops.plugins.module_utils._peek import ahead_behind
+from ansible_collections.fleetops.gitops.plugins.module_utils._history import Distance, Where, distance_between
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import RepoUrl, redact_text
 
 _LISTED = 20
@@ -27,25 +26,24 @@ def listing(paths: t.Sequence[str], limit: int = _LISTED) -> str:
 
 
 def find_drift(
-    git: GitRunner,
     state: CheckoutState,
     *,
     desired: str | None,
     branch: str | None,
     remote: str,
     distance: Distance | None,
+    rewritten: bool = False,
+    recorded: str | None = None,
+    head_distance: Distance | None = None,
     expected_url: RepoUrl | None = None,
-    last_revision: str | None = None,
-    peek_url: str | None = None,
 ) -> list[str]:
-    """Everything that separates ``state`` from the desired checkout.
+    """Everything that separates ``state`` from the desired checkout, one line each, saying what it compares.
 
-    ``branch`` is the branch HEAD should be on, or None when HEAD should be
-    detached (a tag or a commit). ``distance`` is ``local_distance``'s answer,
-    asked by the caller, which needs it too. ``last_revision`` is the commit
-    this collection last synced, used to tell rewritten upstream history apart.
-    With ``peek_url``, a desired commit not fetched yet is looked at in a
-    throwaway repository, so that the distance can still be told.
+    ``branch`` is the branch HEAD should be on, or None when HEAD should be detached (a tag or a commit). The
+    revision compared with ``desired`` is ``recorded`` (the one this collection last synced, the drift model's
+    actual revision) when given, else HEAD; ``distance`` is between the two, asked by the caller, which needs it
+    too (from the checkout's objects or a peek), and ``rewritten`` says the caller found the desired history
+    rewritten (the same branch no longer holds it). ``head_distance`` is HEAD's from ``recorded``, when HEAD moved.
     """
     if not state.exists:
         return [f"checkout is missing: {state.path} does not exist"]
@@ -58,11 +56,14 @@ def find_drift(
         findings.append(f"the checkout has no remote named '{remote}'")
     elif expected_url is not None and not expected_url.same_repository(state.remote_url or ""):
         findings.append(f"remote URL differs: '{remote}' is {redact_text(state.remote_url or '')}, expected {expected_url.display}")
+    actual, name = (recorded, "recorded") if recorded else (state.head, "HEAD")
     if state.head is None:
         findings.append("the checkout has no commit yet (an interrupted clone?)")
-    elif desired is not None and state.head != desired:
-        findings.append(f"revision differs: deployed {short(state.head)}, desired {short(desired)} "
-                        f"({_describe(git, state, desired, distance, last_revision, peek_url)})")
+    elif desired is not None and actual != desired:
+        findings.append(f"revision differs: {name} {short(actual)}, desired {short(desired)} ({_describe(distance, rewritten)})")
+    if recorded and state.head and state.head != recorded:
+        findings.append(f"HEAD moved outside fleetops.gitops: recorded {short(recorded)}, HEAD {short(state.head)}"
+                        f"{_moved(head_distance)}")
     if branch is not None and state.branch is None:
         findings.append(f"detached HEAD, expected branch '{branch}'")
     elif branch is not None and state.branch != branch:
@@ -76,25 +77,23 @@ def find_drift(
     return findings
 
 
-def local_distance(git: GitRunner, state: CheckoutState, desired: str | None) -> Distance | None:
-    """How far HEAD is from ``desired`` in the checkout's own objects, with one ``git rev-list``.
-
-    None when HEAD is the desired commit, or when either commit, or the history between them, is not here.
+def local_distance(git: GitRunner, state: CheckoutState, desired: str | None, *, where: Where | None = None,
+                   actual: str | None = None) -> Distance | None:
+    """How far ``actual`` (HEAD by default) is from ``desired`` in the checkout's objects (or ``where``'s), with one
+    ``git rev-list``. None when they are the same commit, or when either commit, or the history between them, is not there.
     """
-    if not state.head or not desired or state.head == desired:
+    actual = actual or state.head
+    if not actual or not desired or actual == desired:
         return None
-    return distance_between(git, state.path, state.head, desired)
+    return distance_between(git, where or Where.checkout(state.path), actual, desired)
 
 
-def _describe(git: GitRunner, state: CheckoutState, desired: str, distance: Distance | None, last_revision: str | None,
-              peek_url: str | None) -> str:
-    """The distance in words: from the checkout's objects, else (with ``peek_url``) from a peek."""
-    if distance is None and peek_url:
-        distance = ahead_behind(git, state.git_dir or "", state.head or "", peek_url, desired)
+def _describe(distance: Distance | None, rewritten: bool) -> str:
+    """The distance in words: (commits only the actual revision has, commits only the desired one has)."""
     if distance is None:
         return "distance unknown: the desired commit has not been fetched"
     ahead, behind = distance
-    if ahead and last_revision == state.head:
+    if ahead and rewritten:
         return (f"history rewritten upstream: the deployed commit is no longer on the desired history "
                 f"({behind} behind, {ahead} ahead)")
     if ahead and behind:
@@ -102,6 +101,16 @@ def _describe(git: GitRunner, state: CheckoutState, desired: str, distance: Dist
     if ahead:
         return f"{_commits(ahead)} ahead: local commits not on the remote"
     return f"{_commits(behind)} behind"
+
+
+def _moved(distance: Distance | None) -> str:
+    """How HEAD relates to the recorded revision: (commits only HEAD has, commits only the recorded one has)."""
+    if distance is None:
+        return ""
+    ahead, behind = distance
+    if ahead and behind:
+        return f" (diverged: HEAD has {_commits(ahead)} the recorded revision has not, and lacks {behind})"
+    return f" (HEAD is {_commits(ahead)} ahead of it)" if ahead else f" (HEAD is {_commits(behind)} behind it)"
 
 
 def _commits(count: int) -> str:

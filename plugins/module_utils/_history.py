@@ -1,28 +1,52 @@
 # Copyright (c) fleetops.gitops contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Private: questions about commits a repository has - is this commit here, how far apart are two commits."""
+"""Private: questions about commits a repository has - is this commit here, what is it, how far apart are two.
+
+The repository asked is a ``Where``: a checkout, or a throwaway peek repository that borrows the checkout's objects
+and holds the commits fetched for a read-only look (see ``_peek``).
+"""
 
 from __future__ import annotations
 
+import os
 import typing as t
+from dataclasses import dataclass, field
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
 
 Distance = t.Tuple[int, int]  # (ahead, behind): commits only the first has, and commits only the second has
 
 
-def distance_between(git: GitRunner, path: str, first: str, second: str, *, env: t.Mapping[str, str] | None = None,
-                     git_dir: bool = False) -> Distance | None:
+@dataclass(frozen=True)
+class Where:
+    """How git reaches a repository's objects: ``-C <work tree>``, or ``--git-dir <peek>`` with borrowed objects."""
+
+    args: tuple[str, ...]
+    env: t.Mapping[str, str] = field(default_factory=dict)
+    shallow: bool = False  # a shallow history proves no commit is *not* an ancestor
+
+    @classmethod
+    def checkout(cls, path: str, git_dir: str | None = None) -> Where:
+        return cls(("-C", path), shallow=bool(git_dir) and os.path.lexists(os.path.join(git_dir or "", "shallow")))
+
+
+def distance_between(git: GitRunner, where: Where, first: str, second: str) -> Distance | None:
     """(commits only in ``first``, commits only in ``second``) with one ``git rev-list``; None when either commit,
-    or the history between them, is not in the repository at ``path`` (a work tree, or with ``git_dir`` a git directory)."""
-    where = ["--git-dir", path] if git_dir else ["-C", path]
-    result = git.run([*where, "rev-list", "--left-right", "--count", f"{first}...{second}", "--"], ok=(0, 128), env=env)
+    or the history between them, is not in the repository."""
+    result = git.run([*where.args, "rev-list", "--left-right", "--count", f"{first}...{second}", "--"], ok=(0, 128),
+                     env=where.env)
     if result.rc != 0:
         return None
     ahead, behind = (int(n) for n in result.stdout.split())
     return ahead, behind
 
 
-def has_commit(git: GitRunner, path: str, sha: str) -> bool:
-    return git.run(["-C", path, "cat-file", "-e", f"{sha}^{{commit}}"], ok=(0, 1, 128)).rc == 0
+def has_commit(git: GitRunner, where: Where, sha: str) -> bool:
+    return git.run([*where.args, "cat-file", "-e", f"{sha}^{{commit}}"], ok=(0, 1, 128), env=where.env).rc == 0
+
+
+def object_type(git: GitRunner, where: Where, sha: str) -> str | None:
+    """``commit``, ``tree``, ``blob`` or ``tag`` once peeled of tags; None when the object is not here."""
+    result = git.run([*where.args, "cat-file", "-t", f"{sha}^{{}}"], ok=(0, 1, 128), env=where.env)
+    return result.stdout.strip() if result.rc == 0 else None

@@ -3,32 +3,50 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Private: look at commits the checkout does not have yet, without writing anything in it.
 
-The commits are fetched into a throwaway repository that borrows the
-checkout's objects (``GIT_ALTERNATE_OBJECT_DIRECTORIES``, so nothing is written
-to tell it where they are), so only what is missing travels, and the checkout's
-``.git`` is only read. The drift report uses it to count commits behind and
-ahead and to tell rewritten history from local commits.
+The commits are fetched into a throwaway repository in the run's private folder that borrows the checkout's
+objects (``GIT_ALTERNATE_OBJECT_DIRECTORIES``, so nothing is written to tell it where they are) and knows the
+checkout's HEAD, so only what is missing travels, and the checkout's ``.git`` is only read. Check mode plans
+in it exactly as a real run plans after its fetch; the drift report counts commits behind and ahead in it.
+Without a checkout (a clone to come), only the target's last commit is fetched (``--depth 1``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import typing as t
 
-from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner, Remote
-from ansible_collections.fleetops.gitops.plugins.module_utils._history import Distance, distance_between
+from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError
+from ansible_collections.fleetops.gitops.plugins.module_utils._fetching import fetch_target
+from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
+from ansible_collections.fleetops.gitops.plugins.module_utils._history import Distance, Where, distance_between, has_commit
+from ansible_collections.fleetops.gitops.plugins.module_utils._refs import COMMIT, Target
+from ansible_collections.fleetops.gitops.plugins.module_utils._url import RepoUrl
 
 
-def ahead_behind(git: GitRunner, git_dir: str, head: str, url: str, desired: str) -> Distance | None:
-    """(commits only in ``head``, commits only in ``desired``), or None when the remote will not say."""
+@contextlib.contextmanager
+def peek_at(git: GitRunner, git_dir: str | None, url: RepoUrl, target: Target, *, remote: str = "origin",
+            haves: t.Sequence[str] = ()) -> t.Iterator[Where]:
+    """A throwaway repository holding ``target`` as the real run would fetch it (raising as it would)."""
     with git.private_dir() as folder:
         peek = os.path.join(folder.path, "peek.git")
         git.run(["init", "--quiet", "--bare", "--", peek])
-        env = {"GIT_ALTERNATE_OBJECT_DIRECTORIES": alternate(os.path.join(os.path.abspath(git_dir), "objects"))}
-        fetched = git.run(["--git-dir", peek, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--",
-                           Remote(url), desired], env=env, ok=range(256), network=True)
-        if fetched.rc != 0:
-            return None
-        return distance_between(git, peek, head, desired, env=env, git_dir=True)
+        env = {"GIT_ALTERNATE_OBJECT_DIRECTORIES": alternate(os.path.join(os.path.abspath(git_dir), "objects"))} if git_dir else {}
+        where = Where(("--git-dir", peek), env)
+        for number, have in enumerate(sha for sha in dict.fromkeys(haves) if sha):  # what negotiation may say is there
+            git.run(["--git-dir", peek, "update-ref", f"refs/have/{number}", have], env=env, ok=(0, 128))
+        fetch_target(git, where, url, target, remote=remote, depth=None if git_dir else 1,
+                     present=lambda: has_commit(git, where, target.sha))
+        yield where
+
+
+def ahead_behind(git: GitRunner, git_dir: str, head: str, url: RepoUrl, desired: str) -> Distance | None:
+    """(commits only in ``head``, commits only in ``desired``), or None when the remote will not say."""
+    try:
+        with peek_at(git, git_dir, url, Target(COMMIT, None, desired), haves=(head,)) as where:
+            return distance_between(git, where, head, desired)
+    except (GitOpsError, OSError):  # a line of the drift report, not a failure: "distance unknown"
+        return None
 
 
 def alternate(path: str) -> str:

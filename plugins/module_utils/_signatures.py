@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitCommandError, GitOpsError, InvalidOption
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
+from ansible_collections.fleetops.gitops.plugins.module_utils._history import Where
 from ansible_collections.fleetops.gitops.plugins.module_utils._private_dir import PrivateDir
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import TAG, Target
 
@@ -51,8 +52,8 @@ class SignaturePolicy:
             raise InvalidOption("verify_commit", f"'{self.mode}' needs version to be a tag, and {target.describe()} is not one")
 
 
-def verify(git: GitRunner, path: str, target: Target, policy: SignaturePolicy) -> None:
-    """Raise SignatureError unless ``target`` is signed as ``policy`` demands (its objects must be in ``path``).
+def verify(git: GitRunner, where: Where, target: Target, policy: SignaturePolicy) -> None:
+    """Raise SignatureError unless ``target`` is signed as ``policy`` demands (its objects must be in ``where``).
 
     What is verified is bound to what is deployed: ``target.sha`` is the commit checked out, and a tag counts
     only when the tag object verified points at exactly that commit.
@@ -61,24 +62,26 @@ def verify(git: GitRunner, path: str, target: Target, policy: SignaturePolicy) -
         return
     policy.check_target(target)
     with git.private_dir() as folder:
-        config, env = _trust(git, folder, policy)
+        config, trust = _trust(git, folder, policy)
+        env = dict(where.env, **trust)
         if policy.mode in ("commit", "both"):
-            ok = git.run([*config, "-C", path, "verify-commit", "--", target.sha], env=env, ok=range(256)).rc == 0
-            code = git.run([*config, "-C", path, "log", "-1", "--format=%G?", target.sha, "--"], env=env).stdout.strip()
+            ok = git.run([*config, *where.args, "verify-commit", "--", target.sha], env=env, ok=range(256)).rc == 0
+            code = git.run([*config, *where.args, "log", "-1", "--format=%G?", target.sha, "--"], env=env).stdout.strip()
             if not (ok and code == "G"):
                 raise SignatureError(f"verify_commit: commit {target.sha} is {_VERDICTS.get(code, 'not verified')} "
                                      f"(git signature status '{code}'); the checkout was left as it was")
         if policy.mode in ("tag", "both"):
-            _verify_tag(git, path, target, config, env)
+            _verify_tag(git, where, target, config, env)
 
 
-def _verify_tag(git: GitRunner, path: str, target: Target, config: list[str], env: dict[str, str]) -> None:
+def _verify_tag(git: GitRunner, where: Where, target: Target, config: list[str], env: dict[str, str]) -> None:
     """The tag object is read once, then verified and followed by its id: a ref moved meanwhile changes nothing."""
-    found = git.run(["-C", path, "rev-parse", "--verify", "--quiet", "--end-of-options", f"refs/tags/{target.name}"],
-                    ok=(0, 1)).stdout.strip()
-    if not found or git.run([*config, "-C", path, "verify-tag", "--", found], env=env, ok=range(256)).rc != 0:
+    found = git.run([*where.args, "rev-parse", "--verify", "--quiet", "--end-of-options", f"refs/tags/{target.name}"],
+                    ok=(0, 1), env=where.env).stdout.strip()
+    if not found or git.run([*config, *where.args, "verify-tag", "--", found], env=env, ok=range(256)).rc != 0:
         raise SignatureError(f"verify_commit: tag '{target.name}' is not signed by a trusted key; the checkout was left as it was")
-    points_at = git.run(["-C", path, "rev-parse", "--verify", "--end-of-options", f"{found}^{{commit}}"]).stdout.strip()
+    points_at = git.run([*where.args, "rev-parse", "--verify", "--end-of-options", f"{found}^{{commit}}"],
+                        env=where.env).stdout.strip()
     if points_at != target.sha:
         raise SignatureError(
             f"verify_commit: tag '{target.name}' is signed, but it points at {points_at}, not at {target.sha}, the commit "

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import typing as t
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._files import UnsafePath, open_folder, read_bytes, write_atomic
@@ -62,15 +63,45 @@ def last_synced_at(git_dir: str | None) -> datetime | None:
     return parse_time(read_state(git_dir).get("last_synced_at"))
 
 
+@dataclass(frozen=True)
+class Record:
+    """The last sync this collection made of a checkout: the drift model's actual revision, and what it followed."""
+
+    revision: str
+    kind: str | None = None     # branch, tag or commit
+    name: str | None = None     # the branch or tag
+    version: str | None = None  # as asked
+
+    @classmethod
+    def read(cls, git_dir: str | None, owner: int | None = None) -> Record | None:
+        data = read_state(git_dir, owner)
+        revision = data.get("revision")
+        if not isinstance(revision, str) or not revision:
+            return None
+        text = {key: data.get(key) if isinstance(data.get(key), str) else None for key in ("kind", "name", "version")}
+        return cls(revision, **text)
+
+    def followed_branch(self, name: str | None) -> bool:
+        """Whether this sync followed the branch ``name`` (records without a kind: by the version asked)."""
+        if name is None:
+            return False
+        if self.kind is not None:
+            return self.kind == "branch" and self.name == name
+        version = self.version or ""
+        return version in (name, f"refs/heads/{name}")
+
+
 def record_sync(git_dir: str, revision: str, *, repo: str | None = None, version: str | None = None,
-                when: datetime | None = None, owner: tuple[int, int] | None = None) -> datetime:
+                kind: str | None = None, name: str | None = None, when: datetime | None = None,
+                owner: tuple[int, int] | None = None) -> datetime:
     """Write the record atomically and durably; it belongs to ``owner`` (uid, gid), like the rest of the git directory.
 
     The git directory must belong to that user (or to us): it is where git running as them writes too. A crash
     at any point leaves either the old record or the new one, never half of one.
     """
     when = when or utc_now()
-    data = {"schema": _SCHEMA, "revision": revision, "last_synced_at": format_time(when), "repo": repo, "version": version}
+    data = {"schema": _SCHEMA, "revision": revision, "last_synced_at": format_time(when), "repo": repo, "version": version,
+            "kind": kind, "name": name}
     folder = open_folder(git_dir, readable=True)
     try:
         expected = owner[0] if owner is not None else os.geteuid()

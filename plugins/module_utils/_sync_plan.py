@@ -12,24 +12,34 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._at_risk import At
 from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState
 from ansible_collections.fleetops.gitops.plugins.module_utils._findings import short
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
-from ansible_collections.fleetops.gitops.plugins.module_utils._history import Distance
+from ansible_collections.fleetops.gitops.plugins.module_utils._history import Distance, Where
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import Target
 from ansible_collections.fleetops.gitops.plugins.module_utils._repair import Leftover
+from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import Record
 from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncStatus
 
 CLONE = "clone"
 UPDATE = "update"
+REFRESH = "refresh"  # the same commit: HEAD's attachment, the local ref or the record follow; nothing changes
 NONE = "none"
 # How a commit the sync moves away from relates to the target, when the target's objects are at hand.
-REWRITTEN = "rewritten"          # it was our last sync, and the remote no longer has it in its history
+REWRITTEN = "rewritten"          # our last sync of this same branch, which the branch no longer contains
 LOCAL_COMMITS = "local commits"  # it has commits someone made here, which the target does not contain
 
 
-def divergence_of(distance: Distance | None, tip: str | None, last_revision: str | None) -> str | None:
-    """None when the target contains ``tip`` (or how they relate is unknown); else why not."""
+def divergence_of(distance: Distance | None, tip: str | None, record: Record | None, target: Target, *,
+                  shallow: bool) -> str | None:
+    """None when the target contains ``tip``, when how they relate is unknown, or when the version changed on
+    purpose (a rollback to an older tag, another branch); else why the target does not contain it.
+
+    History is rewritten only when the same branch we last synced moved to a commit that does not contain it,
+    and a shallow history proves nothing of the kind. Commits nobody synced are someone's work: kept or refused.
+    """
     if tip is None or distance is None or distance[0] == 0:
         return None
-    return REWRITTEN if tip == last_revision else LOCAL_COMMITS
+    if record is not None and tip == record.revision:
+        return REWRITTEN if record.followed_branch(target.branch) and not shallow else None
+    return LOCAL_COMMITS
 
 
 @dataclass(frozen=True)
@@ -43,11 +53,13 @@ class SyncPlan:
     divergence: str | None = None           # of HEAD
     leftovers: tuple[Leftover, ...] = ()
     risk: AtRisk = AtRisk()
-    last_revision: str | None = None        # what this collection last synced the checkout to
+    record: Record | None = None            # what this collection last synced the checkout to
+    shallow: bool = False
 
     @property
     def changed(self) -> bool:
-        return self.action != NONE
+        """The revision changes, local changes are removed, a clone is made or the mode set; not a REFRESH."""
+        return self.action in (CLONE, UPDATE)
 
     @property
     def before(self) -> str | None:
@@ -60,7 +72,7 @@ class SyncPlan:
     @property
     def branch_divergence(self) -> str | None:
         """Of the local branch the sync moves while HEAD is elsewhere."""
-        return divergence_of(self.risk.branch_distance, self.risk.branch_tip, self.last_revision)
+        return divergence_of(self.risk.branch_distance, self.risk.branch_tip, self.record, self.target, shallow=self.shallow)
 
     @property
     def local_changes(self) -> dict[str, list[str]]:
@@ -101,7 +113,7 @@ class SyncResult:
         return result
 
 
-def render_diff(git: GitRunner, dest: str, plan: SyncPlan) -> dict[str, str]:
+def render_diff(git: GitRunner, where: Where, dest: str, plan: SyncPlan) -> dict[str, str]:
     """Revisions, branch and local changes before and after, plus the files that change between them."""
     state, target = plan.state, plan.target
     before = [f"revision: {state.head}", f"branch: {state.branch or '(detached)'}"] if state.is_checkout else ["(no checkout)"]
@@ -115,11 +127,10 @@ def render_diff(git: GitRunner, dest: str, plan: SyncPlan) -> dict[str, str]:
         "after": "\n".join(after) + "\n",
     }
     if state.head and state.head != target.sha:
-        files = git.run(["-C", dest, "diff", "--name-status", "--no-renames", "--no-ext-diff", "--no-textconv",
-                         state.head, target.sha, "--"], ok=(0, 128))
+        files = git.run([*where.args, "diff", "--name-status", "--no-renames", "--no-ext-diff", "--no-textconv",
+                         state.head, target.sha, "--"], ok=(0, 128), env=where.env)
         if files.rc == 0:
             result["prepared"] = f"files changed from {short(state.head)} to {short(target.sha)}:\n{files.stdout}"
         else:
-            result["prepared"] = (f"files changed from {short(state.head)} to {short(target.sha)}: not known yet, "
-                                  "the new commit has not been fetched (check mode never fetches)\n")
+            result["prepared"] = f"files changed from {short(state.head)} to {short(target.sha)}: not known\n"
     return result

@@ -22,6 +22,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -39,8 +40,9 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._errors import (
 )
 from ansible_collections.fleetops.gitops.plugins.module_utils._files import open_folder, resolve
 from ansible_collections.fleetops.gitops.plugins.module_utils._findings import find_drift, listing, local_distance, short
-from ansible_collections.fleetops.gitops.plugins.module_utils._git import DEFAULT_TIMEOUT, GitRunner, Remote, runner_for
-from ansible_collections.fleetops.gitops.plugins.module_utils._history import Distance, has_commit
+from ansible_collections.fleetops.gitops.plugins.module_utils._git import DEFAULT_TIMEOUT, GitRunner, runner_for
+from ansible_collections.fleetops.gitops.plugins.module_utils._fetching import fetch_target
+from ansible_collections.fleetops.gitops.plugins.module_utils._history import Distance, Where, has_commit
 from ansible_collections.fleetops.gitops.plugins.module_utils._identity import resolve_run_as
 from ansible_collections.fleetops.gitops.plugins.module_utils._locks import DEFAULT_LOCK_TIMEOUT, CheckoutLock
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import (
@@ -48,10 +50,11 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._refs import (
 )
 from ansible_collections.fleetops.gitops.plugins.module_utils._repair import find_leftovers, remove_leftovers
 from ansible_collections.fleetops.gitops.plugins.module_utils._signatures import SignaturePolicy, verify
-from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import last_synced_at, read_state, record_sync
+from ansible_collections.fleetops.gitops.plugins.module_utils._peek import peek_at
+from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import Record, last_synced_at, record_sync
 from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncState, SyncStatus
 from ansible_collections.fleetops.gitops.plugins.module_utils._sync_plan import (
-    CLONE, LOCAL_COMMITS, NONE, REWRITTEN, UPDATE, SyncPlan, SyncResult, divergence_of, render_diff,
+    CLONE, LOCAL_COMMITS, NONE, REFRESH, REWRITTEN, UPDATE, SyncPlan, SyncResult, divergence_of, render_diff,
 )
 from ansible_collections.fleetops.gitops.plugins.module_utils._program_keys import LOCAL_UPLOAD_PACK
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import is_local, parse_repo_url, redact_text, reject_control_characters, reject_option_like
@@ -136,9 +139,9 @@ class GitOpsSynchronizer:
     # -- the richer interface the modules use --------------------------------
 
     def plan(self, version: str = "main", *, revision: str | None = None) -> SyncPlan:
-        """Decide, read-only, what ``run(version)`` would do."""
+        """Decide, read-only, what ``run(version)`` would do (the target looked at in a peek when not here yet)."""
         with self._runner() as git:
-            return self._plan(git, version, revision)
+            return self._check(git, version, revision, diff=False).plan
 
     def run(self, version: str = "main", *, revision: str | None = None, check_mode: bool = False,
             diff: bool = False) -> SyncResult:
@@ -147,41 +150,96 @@ class GitOpsSynchronizer:
         ``revision`` pins the commit ``version`` must be at: HEAD stays on a
         branch ``version`` but at exactly this commit. With ``version`` given
         as ``refs/heads/NAME`` or ``refs/tags/NAME`` the remote is not asked at all.
+        A failure carries what was known (``error.revisions``: desired, actual) for the status it reports.
         """
-        with self._runner() as git:
-            if check_mode:
-                return self._check(git, version, revision, diff)
-            with CheckoutLock(self.dest, self.lock_timeout):
-                plan = self._plan(git, version, revision)
-                warnings = self._repair(plan)
-                try:
-                    backup_ref = self._apply(git, plan, version)
-                except GitCommandError as error:
-                    raise corrupt_or(error, self.dest) from None
-            status = SyncStatus(SyncState.IN_SYNC, plan.after, plan.after, last_synced_at(git_dir(self.dest)))
-            result = SyncResult(plan, status, backup_ref=backup_ref, warnings=warnings)
-            if diff:
-                result.diff = render_diff(git, self.dest, plan)
-            return result
+        known: dict[str, str | None] = {}
+        try:
+            with self._runner() as git:
+                if check_mode:
+                    return self._check(git, version, revision, diff, known)
+                with CheckoutLock(self.dest, self.lock_timeout):
+                    state, target = self._read(git, version, revision, known)
+                    where = Where.checkout(self.dest, state.git_dir)
+                    if self._may_refuse(state, target):  # decide before the fetch, so that a refused run writes nothing
+                        with self._objects(git, state, target) as where:
+                            plan = self._plan(git, state, target, where)
+                    else:
+                        plan = self._plan(git, state, target, where)
+                    warnings = self._repair(plan)
+                    try:
+                        plan, backup_ref = self._apply(git, plan, version)
+                    except GitCommandError as error:
+                        raise corrupt_or(error, self.dest) from None
+                status = SyncStatus(SyncState.IN_SYNC, plan.after, plan.after, last_synced_at(git_dir(self.dest)))
+                result = SyncResult(plan, status, backup_ref=backup_ref, warnings=warnings)
+                if diff:
+                    result.diff = render_diff(git, Where.checkout(self.dest), self.dest, plan)
+                return result
+        except GitOpsError as error:
+            error.revisions = (known.get("desired"), known.get("actual"))
+            raise
 
     # -- internals -------------------------------------------------------------
 
     def _runner(self) -> GitRunner:
         return runner_for(self.url, self.timeout, self.run_as, self.access)
 
-    def _check(self, git: GitRunner, version: str, revision: str | None, diff: bool) -> SyncResult:
-        plan = self._plan(git, version, revision)
-        warnings = [f"{self.dest}: would remove what an interrupted git run left: {listing([str(p) for p in plan.leftovers])}"] \
-            if plan.leftovers else []
-        if plan.changed and self.signatures.enabled:
-            if plan.state.is_checkout and has_commit(git, self.dest, plan.after):
-                verify(git, self.dest, plan.target, self.signatures)
-            else:
-                warnings.append(f"{self.dest}: the signature of {short(plan.after)} is checked when it is fetched, "
-                                "which check mode never does")
-        status = SyncStatus(SyncState.DRIFTED if plan.changed else SyncState.IN_SYNC, plan.after, plan.before,
-                            last_synced_at(plan.state.git_dir), list(plan.findings))
-        return SyncResult(plan, status, diff=render_diff(git, self.dest, plan) if diff else None, warnings=warnings)
+    def _check(self, git: GitRunner, version: str, revision: str | None, diff: bool,
+               known: dict[str, str | None] | None = None) -> SyncResult:
+        """The plan with the target looked at where the real run would have it: in a peek when it is not here yet."""
+        state, target = self._read(git, version, revision, {} if known is None else known)
+        with self._objects(git, state, target) as where:
+            plan = self._plan(git, state, target, where)
+            warnings = [f"{self.dest}: would remove what an interrupted git run left: {listing([str(p) for p in plan.leftovers])}"] \
+                if plan.leftovers else []
+            if plan.changed or (plan.action == REFRESH and plan.findings):
+                verify(git, where, plan.target, self.signatures)  # in the objects the real run would check
+            status = SyncStatus(SyncState.DRIFTED if plan.changed else SyncState.IN_SYNC, plan.after, plan.before,
+                                last_synced_at(plan.state.git_dir), list(plan.findings) if plan.changed else [])
+            return SyncResult(plan, status, diff=render_diff(git, where, self.dest, plan) if diff else None, warnings=warnings)
+
+    @contextlib.contextmanager
+    def _objects(self, git: GitRunner, state: CheckoutState, target: Target) -> t.Iterator[Where]:
+        """Where the target's objects are: the checkout, or a peek that fetched them as the real run would.
+
+        A clone's commit or tag is looked at (its last commit only) so that one the remote does not have, or that
+        is not a commit, fails here as the clone would; a branch needs no look, ls-remote has just named its commit.
+        """
+        where = Where.checkout(self.dest, state.git_dir)
+        tag_signature = target.kind == TAG and self.signatures.mode in ("tag", "both")  # the tag object, as fetched
+        if state.is_checkout and not tag_signature and (state.head == target.sha or has_commit(git, where, target.sha)):
+            yield where
+        elif not state.is_checkout and target.kind == BRANCH and not self.signatures.enabled:
+            yield where  # a clone of a branch: ls-remote has just named its commit, nothing to look at
+        else:
+            with peek_at(git, state.git_dir if state.is_checkout else None, self.url, target, remote=self.remote,
+                         haves=(state.head or "",)) as peek:
+                yield replace(peek, shallow=where.shallow)
+
+    def _may_refuse(self, state: CheckoutState, target: Target) -> bool:
+        """Whether a real run may refuse once it sees the target's objects (so it looks before fetching into the checkout)."""
+        return state.is_checkout and state.head != target.sha and "fail" in (self.local_changes, self.on_rewrite)
+
+    def _read(self, git: GitRunner, version: str, revision: str | None, known: dict[str, str | None]) -> tuple[CheckoutState, Target]:
+        """The checkout as found and the commit ``version`` names; refuses a dest that is not a checkout of ``repo``."""
+        try:
+            state = read_checkout_state(git, self.dest, self.remote)
+        except GitCommandError as error:
+            raise corrupt_or(error, self.dest) from None
+        known["actual"] = state.head
+        if state.exists and not state.empty:
+            if not state.is_checkout:
+                raise DestinationError("dest", f"{self.dest} {state.problem}; it was left untouched. "
+                                               "Point dest at an absent or empty folder, or move it away yourself.")
+            if state.remote_url is None:
+                raise DestinationError("dest", f"{self.dest} is a git checkout with no remote named '{self.remote}'; it was left untouched")
+            if not self.url.same_repository(state.remote_url):
+                raise DestinationError("repo", f"{self.dest} is a checkout of {redact_text(state.remote_url, self.url.secrets)}, "
+                                               f"not of {self.url.display}; it was left untouched")
+        target = self._resolve(git, version, revision)
+        known["desired"] = target.sha
+        self.signatures.check_target(target)
+        return state, target
 
     def _resolve(self, git: GitRunner, version: str, revision: str | None) -> Target:
         validate_ref_name("version", version)
@@ -199,55 +257,44 @@ class GitOpsSynchronizer:
         found = resolve_version(git, self.url.clean, version, shown_url=self.url.display)
         return Target(found.kind, found.name, revision)
 
-    def _plan(self, git: GitRunner, version: str, revision: str | None) -> SyncPlan:
-        try:
-            state = read_checkout_state(git, self.dest, self.remote)
-        except GitCommandError as error:
-            raise corrupt_or(error, self.dest) from None
+    def _plan(self, git: GitRunner, state: CheckoutState, target: Target, where: Where) -> SyncPlan:
+        """What a sync would do, from the objects in ``where``; refuses (raises) as the policies say."""
         found = tuple(find_leftovers(self.dest, state.git_dir, self.owner_uid))
-        if not state.exists or state.empty:
-            target = self._resolve(git, version, revision)
-            self.signatures.check_target(target)
-            findings = find_drift(git, state, desired=target.sha, branch=target.branch, remote=self.remote, distance=None)
-            return SyncPlan(state, target, CLONE, tuple(findings), leftovers=found)
         if not state.is_checkout:
-            raise DestinationError("dest", f"{self.dest} {state.problem}; it was left untouched. "
-                                           "Point dest at an absent or empty folder, or move it away yourself.")
-        if state.remote_url is None:
-            raise DestinationError("dest", f"{self.dest} is a git checkout with no remote named '{self.remote}'; it was left untouched")
-        if not self.url.same_repository(state.remote_url):
-            raise DestinationError("repo", f"{self.dest} is a checkout of {redact_text(state.remote_url, self.url.secrets)}, "
-                                           f"not of {self.url.display}; it was left untouched")
-        target = self._resolve(git, version, revision)
-        self.signatures.check_target(target)
-        last_revision = read_state(state.git_dir, self.owner_uid).get("revision")
-        distance = local_distance(git, state, target.sha)  # None too when the target is not fetched yet
-        findings = find_drift(git, state, desired=target.sha, branch=target.branch, remote=self.remote, distance=distance,
-                              last_revision=last_revision)
-        findings += self._mode_findings()
-        plan = SyncPlan(state, target, UPDATE if findings else NONE, tuple(findings), divergence_of(distance, state.head, last_revision),
-                        found, last_revision=last_revision)
-        if plan.changed:
-            plan = self._with_risk(git, plan, distance, flagged_entries(git, self.dest))
+            findings = find_drift(state, desired=target.sha, branch=target.branch, remote=self.remote, distance=None)
+            return SyncPlan(state, target, CLONE, tuple(findings), leftovers=found)
+        record = Record.read(state.git_dir, self.owner_uid)
+        distance = local_distance(git, state, target.sha, where=where)  # None too when the target is not there
+        divergence = divergence_of(distance, state.head, record, target, shallow=where.shallow)
+        findings = find_drift(state, desired=target.sha, branch=target.branch, remote=self.remote, distance=distance,
+                              rewritten=divergence == REWRITTEN)
+        mode = self._mode_findings()
+        changing = state.head != target.sha or bool(state.changes) or bool(mode)
+        action = UPDATE if changing else REFRESH if findings or (record and record.revision != state.head) else NONE
+        plan = SyncPlan(state, target, action, tuple(findings + mode), divergence, found, record=record, shallow=where.shallow)
+        if plan.action == UPDATE:
+            plan = self._with_risk(git, plan, where, distance, flagged_entries(git, self.dest))
         self._refuse(plan)
         return plan
 
-    def _with_risk(self, git: GitRunner, plan: SyncPlan, distance: Distance | None, flagged: tuple[str, ...]) -> SyncPlan:
-        """The plan, with what the switch would destroy besides ``git status``'s changes, as far as the objects here
-        tell: with the target not fetched yet, ``risk.overwritten`` is None and the branch's distance unknown."""
+    def _with_risk(self, git: GitRunner, plan: SyncPlan, where: Where, distance: Distance | None,
+                   flagged: tuple[str, ...]) -> SyncPlan:
+        """The plan, with what the switch would destroy besides ``git status``'s changes, as far as the objects in
+        ``where`` tell: with the target not there, ``risk.overwritten`` is None and the branch's distance unknown."""
         state, target = plan.state, plan.target
         present = state.head == target.sha or distance is not None  # else fetched first, and looked at again then
-        tip, tip_distance = moved_branch(git, self.dest, state.branch, target.branch, target.sha)
+        tip, tip_distance = moved_branch(git, where, self.dest, state.branch, target.branch, target.sha)
         overwritten: tuple[str, ...] | None = ()
         if state.head and state.head != target.sha:
-            overwritten = overwritten_paths(git, self.dest, state.head, target.sha, set(state.changes.untracked)) if present else None
+            overwritten = overwritten_paths(git, where, self.dest, state.head, target.sha, set(state.changes.untracked)) \
+                if present else None
         risk = AtRisk(flagged, overwritten, target.branch if tip else None, tip, tip_distance)
         findings = list(plan.findings)
         if risk.flagged:
             findings.append(f"files whose edits git hides (assume-unchanged or skip-worktree): {listing(risk.flagged)}")
         if risk.overwritten:
             findings.append(f"ignored files the new revision would overwrite: {listing(risk.overwritten)}")
-        if divergence_of(tip_distance, tip, plan.last_revision):
+        if divergence_of(tip_distance, tip, plan.record, target, shallow=plan.shallow):
             findings.append(f"local branch '{risk.branch}' has commits the new revision does not contain, up to {short(tip)}")
         return replace(plan, risk=risk, findings=tuple(dict.fromkeys(findings)))
 
@@ -269,19 +316,28 @@ class GitOpsSynchronizer:
         remove_leftovers(self.dest, plan.state.git_dir, plan.leftovers)
         return [f"{self.dest}: removed what an interrupted git run left: {listing([str(p) for p in plan.leftovers])}"]
 
-    def _apply(self, git: GitRunner, plan: SyncPlan, version: str) -> str | None:
+    def _apply(self, git: GitRunner, plan: SyncPlan, version: str) -> tuple[SyncPlan, str | None]:
+        """Do what the plan says; the plan as the fetched objects completed it, and the backup ref if one was made."""
         if plan.action == CLONE:
             self._clone(git, plan.target, version)
-            return None
+            return plan, None
         if plan.action == NONE:
-            return None
+            return plan, None
         state, target = plan.state, plan.target
+        if plan.action == REFRESH:
+            if plan.findings:  # HEAD's attachment: the same commit, with its local ref (a tag's signature counts too)
+                self._fetch(git, self.dest, target, state=state)
+                verify(git, Where.checkout(self.dest), target, self.signatures)
+                self._switch(git, self.dest, target, state.upstream)
+            self._record(state.git_dir or "", target, version)
+            return plan, None
         if state.head != target.sha:
             distance = self._fetch(git, self.dest, target, state=state)
-            verify(git, self.dest, target, self.signatures)
+            verify(git, Where.checkout(self.dest), target, self.signatures)
             if plan.risk.overwritten is None or (plan.risk.branch_tip and plan.risk.branch_distance is None):
-                unknown = replace(plan, divergence=divergence_of(distance, state.head, plan.last_revision))
-                plan = self._with_risk(git, unknown, distance, plan.risk.flagged)
+                where = Where.checkout(self.dest, state.git_dir)
+                unknown = replace(plan, divergence=divergence_of(distance, state.head, plan.record, target, shallow=where.shallow))
+                plan = self._with_risk(git, unknown, where, distance, plan.risk.flagged)
                 self._refuse(plan)  # what only the fetched objects could tell
         risk = plan.risk
         keep = [tip for tip, why in ((state.head, plan.divergence), (risk.branch_tip, plan.branch_divergence))
@@ -295,8 +351,12 @@ class GitOpsSynchronizer:
         if state.changes.untracked:
             git.run(["-C", self.dest, "clean", "-d", "--force", "--quiet", "--"], summary="cannot remove untracked files")
         self._apply_mode(self.dest)
-        record_sync(state.git_dir or "", target.sha, repo=self.url.display, version=version, owner=self.owner)
-        return backup_ref
+        self._record(state.git_dir or "", target, version)
+        return plan, backup_ref
+
+    def _record(self, directory: str, target: Target, version: str) -> None:
+        record_sync(directory, target.sha, repo=self.url.display, version=version, kind=target.kind, name=target.name,
+                    owner=self.owner)
 
     def _mode_findings(self) -> list[str]:
         if self.mode is None:
@@ -323,16 +383,16 @@ class GitOpsSynchronizer:
             args = ["clone", "--quiet", "--no-checkout", "--origin", self.remote]
             if self.depth:
                 args += ["--depth", str(self.depth)]
-            if target.kind != COMMIT:
+            if target.kind == BRANCH:  # a tag or commit is fetched after (git clone --branch takes a tag of a blob badly)
                 args += ["--branch", target.name or ""]
             if is_local(self.url.clean):
                 args += ["--upload-pack", LOCAL_UPLOAD_PACK]  # a local upload-pack reads the config files, never our -c
             git.run([*args, "--", self.url.clean, work], summary=f"cannot clone {self.url.display}", network=True)
             self._fetch(git, work, target, only_if_missing=True)
-            verify(git, work, target, self.signatures)
+            verify(git, Where.checkout(work), target, self.signatures)
             self._switch(git, work, target, f"{self.remote}/{target.name}")
             self._apply_mode(work)
-            record_sync(os.path.join(work, ".git"), target.sha, repo=self.url.display, version=version, owner=self.owner)
+            self._record(os.path.join(work, ".git"), target, version)
 
         clone_beside(resolve(self.dest), self.owner, make)  # a link at dest stays a link (if root's): its target gets the clone
 
@@ -348,43 +408,25 @@ class GitOpsSynchronizer:
 
     def _fetch(self, git: GitRunner, path: str, target: Target, *, state: CheckoutState | None = None,
                only_if_missing: bool = False) -> Distance | None:
-        """Fetch the target's ref from the URL, then make sure its commit is here (a pinned one may need its SHA).
+        """Fetch the target into ``path``; the distance from the checkout's HEAD (``state``) to it, which also proves
+        the commit is here: one git process for both. A fetch cut short leaves no temporary pack behind."""
+        where = Where.checkout(path)
+        distance: Distance | None = None
 
-        Returns the distance from the checkout's HEAD (``state``) to the target, which also proves that the commit
-        is here: one git process for both. The URL goes to git under a random remote name (see ``Remote``), so no
-        ``remote.*`` section of any config file is read. A fetch cut short leaves no temporary pack behind.
-        """
+        def present() -> bool:
+            nonlocal distance
+            distance = local_distance(git, state, target.sha, where=where) if state is not None else None
+            return distance is not None or has_commit(git, where, target.sha)
 
-        def here() -> tuple[bool, Distance | None]:
-            distance = local_distance(git, state, target.sha) if state is not None else None
-            return distance is not None or has_commit(git, path, target.sha), distance
-
-        if only_if_missing or target.kind == COMMIT:
-            present, distance = here()
-            if present:
-                return distance
-        args = ["-C", path, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head"]
-        if self.depth:
-            args += ["--depth", str(self.depth)]
-        summary = f"cannot fetch {target.describe()} from {self.url.display}"
         try:
-            git.run([*args, "--", Remote(self.url.clean), target.refspec(self.remote)], summary=summary, network=True)
-            present, distance = here()
-            if present:
-                return distance
-            if target.kind != COMMIT:
-                git.run([*args, "--", Remote(self.url.clean), target.sha], ok=(0, 1, 128), summary=summary, network=True)
+            fetch_target(git, where, self.url, target, remote=self.remote, depth=self.depth, present=present,
+                         only_if_missing=only_if_missing)
         except GitCommandError:
             git_dir = os.path.join(path, ".git")
             packs = [item for item in find_leftovers(path, git_dir, self.owner_uid) if item.is_objects]
             if packs:
                 remove_leftovers(path, git_dir, packs)
             raise
-        present, distance = here()
-        if not present:
-            option = "version" if target.kind == COMMIT else "revision"
-            raise RefNotFound(option, target.sha, self.url.display,
-                              "" if target.kind == COMMIT else f"the commit {target.describe()} was resolved to")
         return distance
 
     def _switch(self, git: GitRunner, path: str, target: Target, upstream: str | None) -> None:

@@ -30,9 +30,12 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state im
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError, InvalidOption
 from ansible_collections.fleetops.gitops.plugins.module_utils._findings import find_drift, local_distance
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner, runner_for
+from ansible_collections.fleetops.gitops.plugins.module_utils._history import Where
 from ansible_collections.fleetops.gitops.plugins.module_utils._identity import resolve_run_as
-from ansible_collections.fleetops.gitops.plugins.module_utils._refs import BRANCH, is_commit_sha, resolve, validate_ref_name, validate_remote_name
-from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import last_synced_at, read_state, record_sync, utc_now
+from ansible_collections.fleetops.gitops.plugins.module_utils._peek import ahead_behind
+from ansible_collections.fleetops.gitops.plugins.module_utils._refs import BRANCH, Target, is_commit_sha, resolve, validate_ref_name, validate_remote_name
+from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import Record, last_synced_at, record_sync, utc_now
+from ansible_collections.fleetops.gitops.plugins.module_utils._sync_plan import REWRITTEN, divergence_of
 from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncState, SyncStatus
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import RepoUrl, origin_of, parse_repo_url
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer as CheckoutSynchronizer
@@ -120,7 +123,12 @@ class GitOpsSynchronizer:
         self._status = SyncStatus(last_synced_at=last_synced_at(git_dir(repo_path)))
 
     def sync_state(self) -> SyncStatus:
-        """Read desired and actual revisions and every other difference; never raises for git trouble."""
+        """Read the desired revision and the actual one, and every other difference; never raises for git trouble.
+
+        The actual revision is the one tracked: the record ``reconcile()`` and every sync of gitops_sync write in the
+        checkout's git directory; HEAD only when nothing was ever recorded. HEAD elsewhere is a finding of its own.
+        Without a desired revision (no branch to read) the state is UNKNOWN, never DRIFTED.
+        """
         self.last_error = None
         with self._runner() as git:
             try:
@@ -128,29 +136,37 @@ class GitOpsSynchronizer:
                 self.checkout = state
                 self._trust_configured_origin(git, state)
                 desired = self._get_head_revision(git, state)
+                record = Record.read(state.git_dir, self.run_as.uid if self.run_as else None) if state.is_checkout else None
+                actual = record.revision if record else state.head
                 url = (self.repo_url or self._configured_url(state)) if self.compare_to == "remote" else None
+                where = Where.checkout(self.repo_path, state.git_dir)
+                distance = local_distance(git, state, desired, actual=actual)
+                if distance is None and url is not None and actual and desired and actual != desired:
+                    distance = ahead_behind(git, state.git_dir or "", actual, url, desired)  # not fetched yet: a peek
+                divergence = divergence_of(distance, actual, record, Target(BRANCH, self.target_branch, desired or ""),
+                                           shallow=where.shallow)
+                moved = local_distance(git, state, actual, where=where) if record and state.head != actual else None
                 findings = find_drift(
-                    git, state, desired=desired, branch=self.target_branch, remote=self.remote,
-                    distance=local_distance(git, state, desired), expected_url=self.repo_url, last_revision=read_state(state.git_dir).get("revision"),
-                    peek_url=url.clean if url else None,
+                    state, desired=desired, branch=self.target_branch, remote=self.remote, distance=distance,
+                    rewritten=divergence == REWRITTEN, recorded=record.revision if record else None, head_distance=moved,
+                    expected_url=self.repo_url,
                 )
             except GitOpsError as error:
                 self._fail(str(error))
                 self._status = SyncStatus(SyncState.ERROR, None, None, self._status.last_synced_at, [str(error)])
                 return self._status
-        if findings:
-            state_name = SyncState.DRIFTED
+        if desired is None:
+            state_name = SyncState.UNKNOWN
+            findings.append(f"desired revision unknown: {self.last_error or 'no branch to compare with'}")
         else:
-            state_name = SyncState.UNKNOWN if desired is None else SyncState.IN_SYNC
-        if desired is None and self.last_error:
-            findings.append(f"desired revision unknown: {self.last_error}")
-        self._status = SyncStatus(state_name, desired, state.head, last_synced_at(state.git_dir), findings)
+            state_name = SyncState.DRIFTED if findings else SyncState.IN_SYNC
+        self._status = SyncStatus(state_name, desired, actual, last_synced_at(state.git_dir), findings)
         return self._status
 
     def detect_drift(self) -> bool:
-        """True iff the desired and the actual revision differ (read afresh)."""
+        """True iff the desired and the actual (tracked) revision differ, read afresh; False when desired is unknown."""
         status = self.sync_state()
-        return status.desired_revision != status.actual_revision
+        return status.desired_revision is not None and status.desired_revision != status.actual_revision
 
     def reconcile(self, deploy: t.Callable[[str], str] | None = None) -> SyncStatus:
         """Make the actual revision the desired one and record when.
@@ -179,7 +195,8 @@ class GitOpsSynchronizer:
             actual = desired
             directory = git_dir(self.repo_path)
             owner = self.run_as.ids if self.run_as else None
-            when = record_sync(directory, desired, version=self.target_branch, owner=owner) if directory else utc_now()
+            when = record_sync(directory, desired, version=self.target_branch, kind=BRANCH, name=self.target_branch,
+                               owner=owner) if directory else utc_now()
         self._status = SyncStatus(SyncState.IN_SYNC, desired, actual, when, [])
         return self._status
 

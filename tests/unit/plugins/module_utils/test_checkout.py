@@ -156,13 +156,16 @@ def test_update_follows_a_new_upstream_commit(upstream, tmp_path):
     assert result.diff["before"].startswith(f"revision: {first.plan.after}")
 
 
-def test_check_mode_diff_says_files_are_unknown_until_fetched(upstream, tmp_path):
+def test_check_mode_diff_lists_the_files_without_fetching_into_the_checkout(upstream, tmp_path):
+    """The new commit is looked at in a throwaway repository that borrows the checkout's objects: .git is not touched."""
     dest = tmp_path / "app"
     sync = GitOpsSynchronizer(upstream.url, str(dest))
     sync.run("main")
-    upstream.commit()
+    upstream.commit({"new.txt": "x\n", "file0.txt": "changed\n"})
+    before = snapshot(dest)
     diff = sync.run("main", check_mode=True, diff=True).diff
-    assert "not known yet" in diff["prepared"]
+    assert diff["prepared"].splitlines()[1:] == ["M\tfile0.txt", "A\tnew.txt"]
+    assert snapshot(dest) == before
 
 
 def test_annotated_tag_detaches_head_at_the_tagged_commit(upstream, tmp_path):
@@ -398,10 +401,12 @@ def test_a_checkout_on_another_branch_is_switched_back(upstream, tmp_path):
     sync = GitOpsSynchronizer(upstream.url, str(dest))
     sync.run("main")
     _git(dest, "checkout", "--quiet", "-b", "hotfix")
-    check = sync.run("main", check_mode=True)
-    assert check.changed and any("on branch 'hotfix'" in f for f in check.plan.findings)
-    assert sync.run("main").changed
+    check = sync.run("main", check_mode=True)  # the same commit: HEAD's attachment is not a change
+    assert not check.changed and check.plan.action == "refresh" and any("on branch 'hotfix'" in f for f in check.plan.findings)
+    done = sync.run("main")
+    assert not done.changed and done.plan.action == "refresh"
     assert _git(dest, "symbolic-ref", "HEAD") == "refs/heads/main"
+    assert sync.run("main").plan.action == "none"
 
 
 def test_spec_interface_sync_and_get_version(upstream, tmp_path, caplog):

@@ -39,7 +39,7 @@ def test_an_upstream_commit_is_drift_against_the_remote_only(checkout, upstream)
     remote = GitOpsSynchronizer(str(checkout), "main", compare_to="remote").sync_state()
     assert remote.state is SyncState.DRIFTED and remote.desired_revision == new
     # the new commit is looked at in a throwaway repository, so the distance is known without fetching into the checkout
-    assert remote.drift_details == [f"revision differs: deployed {upstream.head('main~1')[:12]}, desired {new[:12]} (1 commit behind)"]
+    assert remote.drift_details == [f"revision differs: recorded {upstream.head('main~1')[:12]}, desired {new[:12]} (1 commit behind)"]
     assert GitOpsSynchronizer(str(checkout), "main").sync_state().state is SyncState.IN_SYNC  # local ref unchanged
 
 
@@ -60,12 +60,15 @@ def test_rewritten_upstream_history_is_named(checkout, upstream):
     assert "history rewritten upstream" in details[0]
 
 
-def test_local_commits_are_reported_as_ahead(checkout):
+def test_local_commits_are_reported_as_head_moving_ahead_of_the_recorded_revision(checkout):
+    recorded = run_git("-C", str(checkout), "rev-parse", "HEAD")
     (checkout / "local.txt").write_text("x\n")
     run_git("-C", str(checkout), "add", "local.txt")
     run_git("-C", str(checkout), "commit", "--quiet", "-m", "local")
-    details = GitOpsSynchronizer(str(checkout), "main", compare_to="remote").sync_state().drift_details
-    assert details == [details[0]] and "1 commit ahead: local commits not on the remote" in details[0]
+    head = run_git("-C", str(checkout), "rev-parse", "HEAD")
+    status = GitOpsSynchronizer(str(checkout), "main", compare_to="remote").sync_state()
+    assert status.drift_details == [f"HEAD moved outside fleetops.gitops: recorded {recorded[:12]}, HEAD {head[:12]} (HEAD is 1 commit ahead of it)"]
+    assert (status.state, status.actual_revision) == (SyncState.DRIFTED, recorded)
 
 
 def test_every_finding_is_one_line(checkout, upstream, make_upstream):
@@ -79,7 +82,7 @@ def test_every_finding_is_one_line(checkout, upstream, make_upstream):
     details = GitOpsSynchronizer(str(checkout), "main", compare_to="remote", repo_url=other.url).sync_state().drift_details
     assert details == [
         f"remote URL differs: 'origin' is {upstream.url}, expected {other.url}",
-        f"revision differs: deployed {upstream.head()[:12]}, desired {other.head()[:12]} (1 commit behind)",
+        f"revision differs: recorded {upstream.head()[:12]}, desired {other.head()[:12]} (1 commit behind)",
         "detached HEAD, expected branch 'main'",
         "tracked files modified: file0.txt",
         "untracked files: stray.txt",
@@ -108,8 +111,9 @@ def test_reading_writes_nothing(checkout, upstream):
 
 
 def test_a_missing_path_and_a_foreign_folder_give_a_status_not_an_exception(tmp_path, upstream):
-    missing = GitOpsSynchronizer(str(tmp_path / "nothing"), "main").sync_state()
-    assert missing.state is SyncState.DRIFTED and missing.drift_details == [f"checkout is missing: {tmp_path / 'nothing'} does not exist"]
+    missing = GitOpsSynchronizer(str(tmp_path / "nothing"), "main").sync_state()  # no branch to read: no desired revision
+    assert missing.state is SyncState.UNKNOWN and missing.drift_details[0] == f"checkout is missing: {tmp_path / 'nothing'} does not exist"
+    assert missing.drift_details[1].startswith("desired revision unknown:")
     folder = tmp_path / "plain"
     folder.mkdir()
     (folder / "a.txt").write_text("x")
@@ -132,7 +136,7 @@ def test_head_revision_is_none_when_the_remote_hangs(checkout, servers, caplog):
     assert drift._get_head_revision() is None
     assert "timeout" in caplog.text
     status = drift.sync_state()
-    assert status.state is SyncState.DRIFTED  # the URL differs from the checkout's; the revision is unknown
+    assert status.state is SyncState.UNKNOWN  # the URL differs from the checkout's, but without a desired revision: unknown
     assert status.desired_revision is None and status.drift_details[-1].startswith("desired revision unknown:")
 
 
@@ -184,7 +188,7 @@ def test_run_in_check_mode_never_reconciles(checkout, upstream):
 
 
 def test_reconciling_a_missing_checkout_needs_repo(tmp_path, upstream):
-    with pytest.raises(GitOpsError, match="cannot reconcile .*: the desired revision is unknown .*give repo"):
+    with pytest.raises(GitOpsError, match="cannot tell whether .* drifted: .*give repo"):
         GitOpsSynchronizer(str(tmp_path / "app"), "main", compare_to="remote", repo_url=None).run(reconcile=True)
     result = GitOpsSynchronizer(str(tmp_path / "app"), "main", compare_to="remote", repo_url=upstream.url).run(reconcile=True)
     assert result.sync.plan.action == "clone" and (tmp_path / "app" / "file0.txt").exists()

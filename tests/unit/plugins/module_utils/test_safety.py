@@ -256,7 +256,9 @@ def _kill_during(url: str, dest: Path, ready: t.Callable[[], bool]) -> None:
     while not ready():
         assert child.poll() is None and time.monotonic() < end, "the sync ended before the fault could be injected"
         time.sleep(0.005)
-    for pid in _git_processes_under(dest.parent) + [child.pid]:
+    # git first, as a crash would: the module's watchdog stops what the module leaves running, with a SIGTERM
+    # that lets git remove its lock files, and the leftovers of a hard crash are what the next run must repair.
+    for pid in [pid for pid in _git_processes_under(dest.parent) if pid != child.pid] + [child.pid]:
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:

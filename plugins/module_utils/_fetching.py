@@ -1,0 +1,47 @@
+# Copyright (c) fleetops.gitops contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Private: bringing a target's commit into a repository - the checkout, or a throwaway peek - the one same way.
+
+Check mode looks at the target in a peek repository with exactly the fetches a real run makes in the checkout,
+so that it fails where the real run would (a commit the remote does not have, a tag that points at a blob).
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from ansible_collections.fleetops.gitops.plugins.module_utils._errors import InvalidOption, RefNotFound
+from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner, Remote
+from ansible_collections.fleetops.gitops.plugins.module_utils._history import Where, object_type
+from ansible_collections.fleetops.gitops.plugins.module_utils._refs import COMMIT, Target
+from ansible_collections.fleetops.gitops.plugins.module_utils._url import RepoUrl
+
+
+def fetch_target(git: GitRunner, where: Where, url: RepoUrl, target: Target, *, remote: str, depth: int | None,
+                 present: t.Callable[[], bool], only_if_missing: bool = False) -> None:
+    """Fetch the target's ref from the URL, then make sure its commit is here (a pinned one may need its SHA).
+
+    ``present()`` says whether the commit is here (the caller's own question, which may tell it more at once).
+    The URL goes to git under a random remote name (see ``Remote``), so no ``remote.*`` section of any config file
+    is read. Raises RefNotFound when the remote does not have the commit, InvalidOption when the version names
+    something that is not a commit.
+    """
+    if (only_if_missing or target.kind == COMMIT) and present():
+        return
+    args = [*where.args, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head"]
+    if depth:
+        args += ["--depth", str(depth)]
+    summary = f"cannot fetch {target.describe()} from {url.display}"
+    git.run([*args, "--", Remote(url.clean), target.refspec(remote)], summary=summary, network=True, env=where.env)
+    if present():
+        return
+    if target.kind != COMMIT:
+        git.run([*args, "--", Remote(url.clean), target.sha], ok=(0, 1, 128), summary=summary, network=True, env=where.env)
+        if present():
+            return
+    kind = object_type(git, where, target.sha)
+    if kind is not None:
+        raise InvalidOption("version", f"{target.describe()} points at a {kind}, not at a commit: there is nothing to check out")
+    option = "version" if target.kind == COMMIT else "revision"
+    raise RefNotFound(option, target.sha, url.display, "" if target.kind == COMMIT else f"the commit {target.describe()} was resolved to")
