@@ -52,14 +52,14 @@ _SHARED: Spec = {
 _SYNC: Spec = dict(
     _SHARED,
     dest={"type": "path", "aliases": ["path"]},
-    version={"type": "str", "default": "main", "aliases": ["branch"]},
+    version={"type": "str", "default": "HEAD", "aliases": ["branch"]},
     depth={"type": "int"},
     mode={"type": "raw"},
 )
 _DRIFT: Spec = dict(
     _SHARED,
     path={"type": "path", "aliases": ["dest"]},
-    branch={"type": "str", "default": "main", "aliases": ["version"]},
+    branch={"type": "str", "default": "HEAD", "aliases": ["version"]},
     compare_to={"type": "str", "default": "remote", "choices": list(COMPARE_TO)},
     reconcile={"type": "bool", "default": False},
 )

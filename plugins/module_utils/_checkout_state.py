@@ -89,7 +89,7 @@ def read_checkout_state(git: GitRunner, path: str, remote: str) -> CheckoutState
     try:
         status = git.run(
             ["--no-optional-locks", "-C", path, "status", "--porcelain=v2", "--branch", "-z",
-             "--untracked-files=all", "--no-ahead-behind", "--no-renames"],
+             "--untracked-files=all", "--no-ahead-behind", "--no-renames", "--ignore-submodules=all"],
             summary=f"cannot read the checkout at {path}",
         ).stdout
     except GitCommandError as error:

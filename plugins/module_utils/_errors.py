@@ -49,9 +49,12 @@ class GitCommandError(GitOpsError):
         self.rc = rc
         self.stderr = stderr
         head = summary or "git command failed"
-        text = f"{head}: {' '.join(self.cmd)} (exit code {rc})"
-        if stderr.strip():
-            text += f": {stderr.strip()}"
+        if rc is None:  # stopped, or never started: the reason says it all (the command is in cmd)
+            text = f"{head}: {stderr.strip()}"
+        else:
+            text = f"{head}: {' '.join(self.cmd)} (exit code {rc})"
+            if stderr.strip():
+                text += f": {stderr.strip()}"
         super().__init__(text)
 
     def details(self) -> dict[str, t.Any]:

@@ -9,13 +9,18 @@ so that it fails where the real run would (a commit the remote does not have, a 
 
 from __future__ import annotations
 
+import re
 import typing as t
 
-from ansible_collections.fleetops.gitops.plugins.module_utils._errors import InvalidOption, RefNotFound
+from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitCommandError, InvalidOption, RefNotFound
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner, Remote
 from ansible_collections.fleetops.gitops.plugins.module_utils._history import Where, object_type
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import COMMIT, Target
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import RepoUrl
+
+
+# What a server says of a commit it does not have (upload-pack, by protocol version), rather than a failure to reach it.
+_NOT_THERE = re.compile(r"not our ref|couldn't find remote ref|no such remote ref|unadvertised object|not a valid object", re.IGNORECASE)
 
 
 def fetch_target(git: GitRunner, where: Where, url: RepoUrl, target: Target, *, remote: str, depth: int | None,
@@ -33,13 +38,15 @@ def fetch_target(git: GitRunner, where: Where, url: RepoUrl, target: Target, *, 
     if depth:
         args += ["--depth", str(depth)]
     summary = f"cannot fetch {target.describe()} from {url.display}"
-    git.run([*args, "--", Remote(url.clean), target.refspec(remote)], summary=summary, network=True, env=where.env)
-    if present():
-        return
     if target.kind != COMMIT:
-        git.run([*args, "--", Remote(url.clean), target.sha], ok=(0, 1, 128), summary=summary, network=True, env=where.env)
+        git.run([*args, "--", Remote(url.clean), target.refspec(remote)], summary=summary, network=True, env=where.env)
         if present():
             return
+    fetched = git.run([*args, "--", Remote(url.clean), target.sha], ok=(0, 1, 128), summary=summary, network=True, env=where.env)
+    if fetched.rc != 0 and not _NOT_THERE.search(fetched.stderr):
+        raise GitCommandError(fetched.args, fetched.rc, fetched.stderr, summary)
+    if present():
+        return
     kind = object_type(git, where, target.sha)
     if kind is not None:
         raise InvalidOption("version", f"{target.describe()} points at a {kind}, not at a commit: there is nothing to check out")

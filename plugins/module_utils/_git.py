@@ -224,10 +224,11 @@ class GitRunner:
 
     def _execute(self, argv: list[str], shown: tuple[str, ...], environment: dict[str, str], ok: t.Container[int],
                  summary: str, data: bytes | None = None) -> GitResult:
+        summary = self.redact(summary)  # it may name the repository
         budget = self.deadline.remaining()
         if budget <= 0:
-            raise GitTimeout(shown, None, f"not started: the {self.deadline.seconds:g}s timeout was already used up",
-                             summary)
+            raise GitTimeout(shown, None, f"not started: the {self.deadline.seconds:g} seconds of the timeout option "
+                                          "were already used up", summary)
         watchdog = Watchdog.get()
         proc = subprocess.Popen(  # noqa: S603 - argv list, no shell
             argv, env=environment, stdin=subprocess.DEVNULL if data is None else subprocess.PIPE,
@@ -241,8 +242,8 @@ class GitRunner:
                 out, err = proc.communicate(data, timeout=budget)
             except subprocess.TimeoutExpired:
                 _stop(proc)
-                raise GitTimeout(shown, None, f"stopped after {budget:.1f}s: the operation's {self.deadline.seconds:g}s "
-                                              "timeout ran out", summary) from None
+                raise GitTimeout(shown, None, f"no answer within the {self.deadline.seconds:g} seconds of the timeout "
+                                              f"option (git was stopped after {budget:.1f}s)", summary) from None
         finally:
             watchdog.release(proc.pid)
         result = GitResult(shown, proc.returncode, _text(out), self.redact(_text(err)))

@@ -111,10 +111,16 @@ KEYS = (
     ProgramKey("sendemail.<name>.smtpServer", NOT_CONSULTED, None, "send-email only"),
 )
 
+# fsck checks git itself only warns of (FSCK_WARN in fsck.h, 2.30 to 2.47), which transfer.fsckObjects would make
+# errors, and that real histories carry (pallets/flask, ohmyzsh): zero-padded modes of old trees, NUL in a commit
+# message, an entry naming the null object. The .gitmodules checks and the path checks (.git, .., /) stay errors.
+HARMLESS_FSCK_WARNINGS = ("zeroPaddedFilemode", "nulInCommit", "nullSha1")
+
 # What every git process gets on the command line, from the list above and a few that are not about programs.
 COMMAND_LINE_OVERRIDES = tuple(f"{entry.key}={entry.value}" for entry in KEYS
                                if entry.defence == COMMAND_LINE and entry.value is not None and "<" not in entry.key) + (
-    "transfer.fsckObjects=true",     # objects checked on fetch: refuses a hostile .gitmodules
+    "transfer.fsckObjects=true",     # objects checked on fetch: refuses a hostile .gitmodules, and every error...
+    *(f"fetch.fsck.{check}=warn" for check in HARMLESS_FSCK_WARNINGS),  # ...but what git itself only warns of
     "advice.detachedHead=false",
     "fetch.recurseSubmodules=false",  # submodules are never fetched, nor checked out: their config is never read
     "submodule.recurse=false",

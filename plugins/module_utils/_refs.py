@@ -98,7 +98,7 @@ def resolve(git: GitRunner, url: str, version: str, *, shown_url: str, option: s
         wanted = wanted[1:]
     elif version.startswith("refs/heads/"):
         wanted = wanted[:1]
-    refs = _ls_remote(git, url, wanted)
+    refs = _ls_remote(git, url, wanted, f"cannot resolve {option} '{name}' on {shown_url}")
     if f"refs/heads/{name}" in refs:
         return Target(BRANCH, name, refs[f"refs/heads/{name}"])
     tag = refs.get(f"refs/tags/{name}^{{}}") or refs.get(f"refs/tags/{name}")
@@ -109,8 +109,8 @@ def resolve(git: GitRunner, url: str, version: str, *, shown_url: str, option: s
 
 
 def _resolve_default_branch(git: GitRunner, url: str, shown_url: str, option: str) -> Target:
-    out = git.run(["ls-remote", "--symref", "--", Remote(url), "HEAD"], summary="cannot read the remote's default branch",
-                  network=True).stdout
+    out = git.run(["ls-remote", "--symref", "--", Remote(url), "HEAD"], network=True,
+                  summary=f"cannot resolve {option} 'HEAD' (the default branch) on {shown_url}").stdout
     branch = sha = None
     for line in out.splitlines():
         if line.startswith("ref: refs/heads/") and line.endswith("\tHEAD"):
@@ -122,8 +122,8 @@ def _resolve_default_branch(git: GitRunner, url: str, shown_url: str, option: st
     return Target(BRANCH, branch, sha) if branch else Target(COMMIT, None, sha)
 
 
-def _ls_remote(git: GitRunner, url: str, patterns: list[str]) -> dict[str, str]:
-    out = git.run(["ls-remote", "--", Remote(url), *patterns], summary="cannot list the remote's refs", network=True).stdout
+def _ls_remote(git: GitRunner, url: str, patterns: list[str], summary: str) -> dict[str, str]:
+    out = git.run(["ls-remote", "--", Remote(url), *patterns], summary=summary, network=True).stdout
     refs = {}
     for line in out.splitlines():
         sha, _tab, ref = line.partition("\t")

@@ -163,10 +163,10 @@ def _parse_scheme_url(value: str, scheme: str, option: str) -> RepoUrl:
 
 
 def _is_scp_like(value: str) -> bool:
-    """git's own rule: a colon before the first slash, and not a Windows drive letter."""
+    """git's own rule on POSIX hosts (url_is_local_not_ssh): a colon before the first slash."""
     colon = value.find(":")
     slash = value.find("/")
-    return colon > 1 and (slash == -1 or colon < slash)
+    return colon > 0 and (slash == -1 or colon < slash)
 
 
 def _parse_scp_like(value: str, option: str) -> RepoUrl:

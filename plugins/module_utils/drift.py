@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 HEAD_TIMEOUT = 10.0
 COMPARE_TO = ("local", "remote")
+DEFAULT_BRANCH = "HEAD"  # as a branch: the remote's default branch (the modules' default; the spec's is main)
 
 
 @dataclass
@@ -109,6 +110,7 @@ class GitOpsSynchronizer:
             raise InvalidOption("revision", f"must be a full commit SHA, not '{revision}'")
         self.repo_path = os.path.abspath(os.path.expanduser(repo_path))
         self.target_branch = target_branch
+        self.branch: str | None = None if target_branch == DEFAULT_BRANCH else target_branch  # HEAD: known once asked
         self.compare_to = compare_to
         self.remote = remote
         self.repo_url: RepoUrl | None = parse_repo_url(repo_url) if repo_url else None
@@ -143,11 +145,11 @@ class GitOpsSynchronizer:
                 distance = local_distance(git, state, desired, actual=actual)
                 if distance is None and url is not None and actual and desired and actual != desired:
                     distance = ahead_behind(git, state.git_dir or "", actual, url, desired)  # not fetched yet: a peek
-                divergence = divergence_of(distance, actual, record, Target(BRANCH, self.target_branch, desired or ""),
+                divergence = divergence_of(distance, actual, record, Target(BRANCH, self.branch, desired or ""),
                                            shallow=where.shallow)
                 moved = local_distance(git, state, actual, where=where) if record and state.head != actual else None
                 findings = find_drift(
-                    state, desired=desired, branch=self.target_branch, remote=self.remote, distance=distance,
+                    state, desired=desired, branch=self.branch, remote=self.remote, distance=distance,
                     rewritten=divergence == REWRITTEN, recorded=record.revision if record else None, head_distance=moved,
                     expected_url=self.repo_url,
                 )
@@ -195,7 +197,7 @@ class GitOpsSynchronizer:
             actual = desired
             directory = git_dir(self.repo_path)
             owner = self.run_as.ids if self.run_as else None
-            when = record_sync(directory, desired, version=self.target_branch, kind=BRANCH, name=self.target_branch,
+            when = record_sync(directory, desired, version=self.target_branch, kind=BRANCH, name=self.branch,
                                owner=owner) if directory else utc_now()
         self._status = SyncStatus(SyncState.IN_SYNC, desired, actual, when, [])
         return self._status
@@ -220,7 +222,7 @@ class GitOpsSynchronizer:
                 raise GitOpsError(f"cannot reconcile {self.repo_path}: the desired revision is unknown ({self.last_error})")
             return result
         checkout = self._checkout_synchronizer(local_changes)
-        ref = f"refs/heads/{self.target_branch}"
+        ref = f"refs/heads/{self.branch}"
         if check_mode or not reconcile:
             # planning the sync read-only also fails where the real run would (local_changes=fail)
             result.diff = checkout.run(ref, revision=found.desired_revision, check_mode=True, diff=diff).diff
@@ -262,19 +264,35 @@ class GitOpsSynchronizer:
                 if url is None:
                     self._fail("no repository URL to ask: give repo, or a checkout with a configured remote")
                     return None
-                target = resolve(git, url.clean, f"refs/heads/{self.target_branch}", shown_url=url.display, option="branch")
+                asked = f"refs/heads/{self.branch}" if self.branch else DEFAULT_BRANCH
+                target = resolve(git, url.clean, asked, shown_url=url.display, option="branch")
+                self.branch = target.name if target.kind == BRANCH else self.branch
                 return target.sha if target.kind == BRANCH else None
             if state is not None and not state.is_checkout:
                 return None
+            if self.branch is None:
+                self.branch = self._local_default_branch(git)
+                if self.branch is None:
+                    return None
             result = git.run(["-C", self.repo_path, "rev-parse", "--verify", "--quiet", "--end-of-options",
-                              f"refs/heads/{self.target_branch}^{{commit}}"], ok=(0, 1))
+                              f"refs/heads/{self.branch}^{{commit}}"], ok=(0, 1))
             if result.rc != 0:
-                self._fail(f"the local branch '{self.target_branch}' does not exist")
+                self._fail(f"the local branch '{self.branch}' does not exist")
                 return None
             return result.stdout.strip()
         except GitOpsError as error:
             self._fail(str(error))
             return None
+
+    def _local_default_branch(self, git: GitRunner) -> str | None:
+        """The remote's default branch as the checkout last heard of it (``refs/remotes/<remote>/HEAD``), with no network."""
+        found = git.run(["-C", self.repo_path, "symbolic-ref", "--quiet", "--", f"refs/remotes/{self.remote}/HEAD"],
+                        ok=(0, 1, 128)).stdout.strip()
+        prefix = f"refs/remotes/{self.remote}/"
+        if not found.startswith(prefix):
+            self._fail(f"the checkout does not know the default branch of '{self.remote}' (no refs/remotes/{self.remote}/HEAD): give branch")
+            return None
+        return found[len(prefix):]
 
     def _trust_configured_origin(self, git: GitRunner, state: CheckoutState) -> None:
         """Without ``repo``, credentials may go to the origin the checkout's own config names - unless git runs as the

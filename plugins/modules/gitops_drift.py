@@ -10,10 +10,13 @@ module: gitops_drift
 short_description: Report how a git checkout drifted from its branch, and reconcile on request
 version_added: 0.1.0
 description:
-  - Compares the desired revision, the tip of O(branch), with what is deployed at O(path), and reports
-    every difference as one readable line in RV(drift_details) - the revision (with how many commits
-    behind or ahead when it can be known), a wrong branch or detached HEAD, modified and untracked files,
-    a different remote URL, a missing path or one that is not a checkout.
+  - Compares the desired revision, the tip of O(branch), with the actual one at O(path) - the revision the last sync
+    (of M(fleetops.gitops.gitops_sync), or this module's reconcile) recorded in the checkout, or HEAD when none was
+    ever recorded - and reports every difference as one readable line in RV(drift_details), each naming what it
+    compares - C(revision differs: recorded X, desired Y) (or C(HEAD X) without a record), with how many commits
+    behind or ahead when it can be known; C(HEAD moved outside fleetops.gitops: recorded X, HEAD Y) when HEAD is not
+    the recorded revision; a wrong branch or detached HEAD; modified and untracked files; a different remote URL; a
+    missing path or one that is not a checkout.
   - C(changed) is true when drift is found, so C(ansible-playbook --check) lists every drifted checkout
     as changed while touching nothing.
   - With O(reconcile=true) (outside check mode), brings the checkout to the desired revision through
@@ -36,8 +39,10 @@ options:
   branch:
     description:
       - The branch whose tip is the desired revision, and which HEAD should be on.
+      - V(HEAD), the default, is the remote's default branch (C(main), C(master), C(devel)...); with
+        O(compare_to=local), the default branch the checkout last heard of (C(refs/remotes/origin/HEAD)).
     type: str
-    default: main
+    default: HEAD
     aliases: [version]
   compare_to:
     description:
@@ -262,7 +267,8 @@ status:
       type: str
       returned: success
     actual_revision:
-      description: Commit at HEAD.
+      description:
+        - The actual revision - the one the last sync recorded, or HEAD when none was ever recorded.
       type: str
       returned: success
     last_synced_at:

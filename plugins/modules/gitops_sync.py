@@ -33,10 +33,13 @@ options:
   version:
     description:
       - What the checkout should be at - a branch (HEAD stays on it), a tag or a full 40-character commit SHA
-        (HEAD is detached), or V(HEAD) for the remote's default branch.
+        (HEAD is detached), or V(HEAD) for the remote's default branch (C(main), C(master), C(devel)...), as
+        M(ansible.builtin.git) does.
       - A name that is both a branch and a tag means the branch; C(refs/heads/NAME) and C(refs/tags/NAME) say which.
+      - Moving HEAD between a branch and a tag on the same commit is not a change (RV(action=refresh)): C(changed)
+        is true only when the revision changes, local changes are removed, the checkout is cloned or its mode set.
     type: str
-    default: main
+    default: HEAD
     aliases: [branch]
   depth:
     description:
@@ -214,7 +217,10 @@ drifted_checkouts:
   elements: str
   sample: [/srv/app]
 action:
-  description: What the sync did, or would do in check mode - V(clone), V(update) or V(none).
+  description:
+    - What the sync did, or would do in check mode - V(clone), V(update), V(none), or V(refresh) when only HEAD's
+      attachment (a branch, or detached at a tag), the local tag or the sync record follow, on the same commit
+      (C(changed) is then false).
   returned: success, in the single form
   type: str
   sample: update

@@ -122,7 +122,7 @@ def _resolve(repo: str, version: str, timeout: float, access: RemoteAccess | Non
 
 
 def pin_checkouts(args: dict[str, t.Any], play_id: str, *, version_key: str, version_alias: str,
-                  default_version: str = "main") -> tuple[dict[str, t.Any], list[str]]:
+                  default_version: str = "HEAD") -> tuple[dict[str, t.Any], list[str]]:
     """Module arguments with each checkout's version resolved (a full ref plus ``revision``), and the failures.
 
     A checkout that already names a commit, or sets ``revision``, or has no

@@ -8,19 +8,11 @@ from __future__ import annotations
 import typing as t
 
 import pytest
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._argspec import drift_module_spec, drift_one, sync_module_spec, sync_one
 from ansible_collections.fleetops.gitops.plugins.module_utils._batch import execute, secrets_in_params
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitNotFound, InvalidOption
-
-
-def _params(spec: dict[str, t.Any], **given: t.Any) -> dict[str, t.Any]:
-    """Module parameters as AnsibleModule would hand them over: validated, defaults filled in."""
-    kwargs = {k: v for k, v in spec.items() if k in ("mutually_exclusive", "required_one_of", "required_together")}
-    result = ArgumentSpecValidator(spec["argument_spec"], **kwargs).validate(given)
-    assert not result.error_messages, result.error_messages
-    return result.validated_parameters
+from ansible_collections.fleetops.gitops.tests.unit.helpers.module_params import params as _params
 
 
 def _comparable(result: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -138,7 +130,7 @@ def test_drift_batch_reports_each_checkout(fleet, tmp_path):
 def test_a_failing_single_checkout_still_reports_its_status(tmp_path):
     params = _params(sync_module_spec(), repo=str(tmp_path / "missing-repo"), dest=str(tmp_path / "app"))
     outcome = execute(sync_one, params, key="dest", check_mode=False, diff=False)
-    assert outcome.failed and "cannot list the remote's refs" in outcome.msg
+    assert outcome.failed and "cannot resolve version 'HEAD' (the default branch) on " in outcome.msg
     assert "failed" not in outcome.result and "dest" not in outcome.result  # fail_json adds its own
     assert outcome.result["ansible_facts"]["gitops_status"][str(tmp_path / "app")]["state"] == "ERROR"
 

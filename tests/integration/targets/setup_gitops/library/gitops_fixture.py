@@ -15,7 +15,7 @@ options:
     description: What to do.
     type: str
     required: true
-    choices: [upstream, commit, tag, rewrite, digest, counter, count]
+    choices: [upstream, commit, tag, rewrite, digest, counter, count, describe]
   path:
     description: Repository, tree or counter folder.
     type: path
@@ -79,13 +79,13 @@ def _digest(path):
 
 def main():
     module = AnsibleModule(argument_spec=dict(
-        action=dict(type="str", required=True, choices=["upstream", "commit", "tag", "rewrite", "digest", "counter", "count"]),
+        action=dict(type="str", required=True, choices=["upstream", "commit", "tag", "rewrite", "digest", "counter", "count", "describe"]),
         path=dict(type="path", required=True),
         files=dict(type="dict", default={}),
         name=dict(type="str"),
     ))
     action, path = module.params["action"], module.params["path"]
-    result = {"changed": action not in ("digest", "count")}
+    result = {"changed": action not in ("digest", "count", "describe")}
     if action == "upstream":
         shutil.rmtree(path, ignore_errors=True)
         subprocess.run(["git", "init", "--quiet", "--initial-branch=main", path], check=True)
@@ -100,6 +100,11 @@ def main():
     elif action == "rewrite":
         _git(path, "reset", "--quiet", "--hard", "HEAD~1")
         result["sha"] = _commit(path, {"rewritten.txt": "rewritten\n"}, "rewritten history")
+    elif action == "describe":
+        branch = subprocess.run(["git", "-C", path, "symbolic-ref", "--quiet", "--short", "HEAD"], stdout=subprocess.PIPE, text=True, check=False)
+        tags = _git(path, "for-each-ref", "--format=%(refname:short) %(*objectname)%(objectname)", "refs/tags/")
+        result.update(head=_git(path, "rev-parse", "HEAD"), branch=branch.stdout.strip() or None,
+                      tags={line.split()[0]: line.split()[1][:40] for line in tags.splitlines()})
     elif action == "digest":
         result["digest"], result["entries"] = _digest(path) if os.path.exists(path) else ("absent", 0)
     elif action == "counter":
