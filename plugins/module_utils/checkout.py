@@ -159,12 +159,8 @@ class GitOpsSynchronizer:
                     return self._check(git, version, revision, diff, known)
                 with CheckoutLock(self.dest, self.lock_timeout):
                     state, target = self._read(git, version, revision, known)
-                    where = Where.checkout(self.dest, state.git_dir)
-                    if self._may_refuse(state, target):  # decide before the fetch, so that a refused run writes nothing
-                        with self._objects(git, state, target) as where:
-                            plan = self._plan(git, state, target, where)
-                    else:
-                        plan = self._plan(git, state, target, where)
+                    with self._objects(git, state, target, self._may_refuse(state, target)) as where:
+                        plan = self._plan(git, state, target, where)  # a refused run decided before its fetch: it wrote nothing
                     warnings = self._repair(plan)
                     try:
                         plan, backup_ref = self._apply(git, plan, version)
@@ -188,7 +184,7 @@ class GitOpsSynchronizer:
                known: dict[str, str | None] | None = None) -> SyncResult:
         """The plan with the target looked at where the real run would have it: in a peek when it is not here yet."""
         state, target = self._read(git, version, revision, {} if known is None else known)
-        with self._objects(git, state, target) as where:
+        with self._objects(git, state, target, self._worth_a_look(state, target, revision is not None, diff)) as where:
             plan = self._plan(git, state, target, where)
             warnings = [f"{self.dest}: would remove what an interrupted git run left: {listing([str(p) for p in plan.leftovers])}"] \
                 if plan.leftovers else []
@@ -199,25 +195,33 @@ class GitOpsSynchronizer:
             return SyncResult(plan, status, diff=render_diff(git, where, self.dest, plan) if diff else None, warnings=warnings)
 
     @contextlib.contextmanager
-    def _objects(self, git: GitRunner, state: CheckoutState, target: Target) -> t.Iterator[Where]:
-        """Where the target's objects are: the checkout, or a peek that fetched them as the real run would.
-
-        A clone's commit or tag is looked at (its last commit only) so that one the remote does not have, or that
-        is not a commit, fails here as the clone would; a branch needs no look, ls-remote has just named its commit.
-        """
+    def _objects(self, git: GitRunner, state: CheckoutState, target: Target, look: bool) -> t.Iterator[Where]:
+        """Where the plan finds the target's objects: the checkout, or (``look``, and the target not here) a peek
+        that fetched them as the real run would, failing as it would."""
         where = Where.checkout(self.dest, state.git_dir)
-        tag_signature = target.kind == TAG and self.signatures.mode in ("tag", "both")  # the tag object, as fetched
-        if state.is_checkout and not tag_signature and (state.head == target.sha or has_commit(git, where, target.sha)):
+        tag_object = target.kind == TAG and self.signatures.mode in ("tag", "both")  # verified as fetched
+        if not look or (state.is_checkout and not tag_object and (state.head == target.sha or has_commit(git, where, target.sha))):
             yield where
-        elif not state.is_checkout and target.kind == BRANCH and not self.signatures.enabled:
-            yield where  # a clone of a branch: ls-remote has just named its commit, nothing to look at
         else:
             with peek_at(git, state.git_dir if state.is_checkout else None, self.url, target, remote=self.remote,
                          haves=(state.head or "",)) as peek:
                 yield replace(peek, shallow=where.shallow)
 
+    def _worth_a_look(self, state: CheckoutState, target: Target, pinned: bool, diff: bool) -> bool:
+        """Whether check mode must see the target's objects to predict the real run exactly.
+
+        A commit asked for by its SHA (ls-remote has not named it) may not exist; a tag may not name a commit;
+        refusals (``fail`` policies), signatures and ``--diff`` depend on the objects. Otherwise - a branch that
+        moved, the common audit - the plan, "changed", is exact without them, and costs no fetch.
+        """
+        if state.head == target.sha:
+            return target.kind == TAG and self.signatures.mode in ("tag", "both")
+        if target.kind == TAG or (target.kind == COMMIT and not pinned) or self.signatures.enabled:
+            return True
+        return state.is_checkout and (diff or self._may_refuse(state, target))
+
     def _may_refuse(self, state: CheckoutState, target: Target) -> bool:
-        """Whether a real run may refuse once it sees the target's objects (so it looks before fetching into the checkout)."""
+        """Whether a run may refuse once it sees the target's objects (a real run then looks before fetching)."""
         return state.is_checkout and state.head != target.sha and "fail" in (self.local_changes, self.on_rewrite)
 
     def _read(self, git: GitRunner, version: str, revision: str | None, known: dict[str, str | None]) -> tuple[CheckoutState, Target]:
