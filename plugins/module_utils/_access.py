@@ -37,35 +37,38 @@ class RemoteAccess:
     retries: int = DEFAULT_RETRIES
     redirects: str = "same_origin"
 
+    def __post_init__(self) -> None:
+        unknown = [name for name in self.transports if name not in TRANSPORTS]
+        if unknown or not self.transports:
+            raise InvalidOption("allowed_transports", f"must be a non-empty subset of {', '.join(TRANSPORTS)}, not {list(self.transports)}")
+        if self.username:
+            reject_control_characters("username", self.username)
+        if self.retries < 0:
+            raise InvalidOption("retries", f"must be 0 or more, not {self.retries}")
+        if self.redirects not in REDIRECTS:
+            raise InvalidOption("follow_redirects", f"must be one of {', '.join(REDIRECTS)}, not '{self.redirects}'")
+        if self.ssh_key is not None and "PRIVATE KEY" not in self.ssh_key:
+            raise InvalidOption("ssh_key", "must be the text of a private key (-----BEGIN ... PRIVATE KEY-----), not a path")
+
     @classmethod
-    def from_options(cls, *, transports: t.Sequence[str] | None = None, username: str | None = None,
-                     password: str | None = None, token: str | None = None, ssh_key: str | None = None,
-                     known_hosts: str | None = None, accept_new_hostkey: bool = False,
-                     retries: int | None = None, redirects: str | None = None) -> RemoteAccess:
-        """Validate the module options that say how to reach a remote."""
-        allowed = tuple(transports) if transports is not None else TRANSPORTS
-        unknown = [name for name in allowed if name not in TRANSPORTS]
-        if unknown or not allowed:
-            raise InvalidOption("allowed_transports", f"must be a non-empty subset of {', '.join(TRANSPORTS)}, not {list(allowed)}")
+    def from_params(cls, params: t.Mapping[str, t.Any]) -> RemoteAccess:
+        """The module options that say how to reach a remote (others in ``params`` are not looked at).
+
+        A ``token`` is a password with a default user name, so the two are exclusive.
+        """
+        password, token = params.get("password"), params.get("token")
         if password and token:
             raise InvalidOption("token", "give either password or token, not both")
-        if username:
-            reject_control_characters("username", username)
-        if retries is not None and retries < 0:
-            raise InvalidOption("retries", f"must be 0 or more, not {retries}")
-        if redirects is not None and redirects not in REDIRECTS:
-            raise InvalidOption("follow_redirects", f"must be one of {', '.join(REDIRECTS)}, not '{redirects}'")
-        if ssh_key is not None and "PRIVATE KEY" not in ssh_key:
-            raise InvalidOption("ssh_key", "must be the text of a private key (-----BEGIN ... PRIVATE KEY-----), not a path")
+        transports, retries = params.get("allowed_transports"), params.get("retries")
         return cls(
-            transports=allowed,
-            username=username or (DEFAULT_TOKEN_USERNAME if token else None),
+            transports=TRANSPORTS if transports is None else tuple(transports),
+            username=params.get("username") or (DEFAULT_TOKEN_USERNAME if token else None),
             password=password or token,
-            ssh_key=ssh_key,
-            known_hosts=known_hosts,
-            accept_new_hostkey=accept_new_hostkey,
+            ssh_key=params.get("ssh_key"),
+            known_hosts=params.get("known_hosts"),
+            accept_new_hostkey=bool(params.get("accept_newhostkey")),
             retries=DEFAULT_RETRIES if retries is None else retries,
-            redirects=redirects or "same_origin",
+            redirects=params.get("follow_redirects") or "same_origin",
         )
 
     def for_url(self, url: RepoUrl) -> RemoteAccess:

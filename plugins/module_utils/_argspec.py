@@ -1,28 +1,24 @@
 # Copyright (c) fleetops.gitops contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Private: the modules' argument specs and what one checkout means for each module.
+"""Private: the modules' argument specs.
 
 The single form and each item of ``checkouts`` take the same options, so one
 spec per module serves both; documentation lives in doc_fragments/gitops.py
-and in the modules.
+and in the modules, the defaults in _options.py (and the modules they name).
 """
 
 from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.fleetops.gitops.plugins.module_utils._access import DEFAULT_RETRIES, REDIRECTS, RemoteAccess
-from ansible_collections.fleetops.gitops.plugins.module_utils._batch import DEFAULT_PARALLEL, ItemOutcome
-from ansible_collections.fleetops.gitops.plugins.module_utils._errors import InvalidOption
+from ansible_collections.fleetops.gitops.plugins.module_utils._access import DEFAULT_RETRIES, REDIRECTS
+from ansible_collections.fleetops.gitops.plugins.module_utils._batch import DEFAULT_PARALLEL
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import DEFAULT_TIMEOUT
 from ansible_collections.fleetops.gitops.plugins.module_utils._locks import DEFAULT_LOCK_TIMEOUT
-from ansible_collections.fleetops.gitops.plugins.module_utils._signatures import MODES, SignaturePolicy
+from ansible_collections.fleetops.gitops.plugins.module_utils._options import COMPARE_TO, LOCAL_CHANGES, ON_REWRITE
+from ansible_collections.fleetops.gitops.plugins.module_utils._signatures import MODES
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import TRANSPORTS
-from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import LOCAL_CHANGES, ON_REWRITE
-from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer as CheckoutSynchronizer
-from ansible_collections.fleetops.gitops.plugins.module_utils.drift import COMPARE_TO
-from ansible_collections.fleetops.gitops.plugins.module_utils.drift import GitOpsSynchronizer as DriftSynchronizer
 
 Spec = t.Dict[str, t.Dict[str, t.Any]]
 
@@ -94,53 +90,3 @@ def sync_module_spec() -> dict[str, t.Any]:
 def drift_module_spec() -> dict[str, t.Any]:
     """AnsibleModule keyword arguments for gitops_drift."""
     return _module_spec(_DRIFT, ("path",))
-
-
-def sync_one(spec: t.Mapping[str, t.Any], check_mode: bool, diff: bool) -> ItemOutcome:
-    """gitops_sync for one checkout."""
-    sync = CheckoutSynchronizer(
-        spec["repo"], spec["dest"], remote=spec["remote"], depth=spec.get("depth"), local_changes=spec["local_changes"],
-        timeout=spec["timeout"], owner=spec.get("owner"), group=spec.get("group"), mode=parse_mode(spec.get("mode")),
-        access=_access(spec), **_sync_options(spec),
-    )
-    result = sync.run(spec["version"], revision=spec.get("revision"), check_mode=check_mode, diff=diff)
-    return ItemOutcome(sync.dest, result.to_dict(), result.warnings)
-
-
-def drift_one(spec: t.Mapping[str, t.Any], check_mode: bool, diff: bool) -> ItemOutcome:
-    """gitops_drift for one checkout."""
-    drift = DriftSynchronizer(
-        spec["path"], spec["branch"], compare_to=spec["compare_to"], remote=spec["remote"], repo_url=spec.get("repo"),
-        timeout=spec["timeout"], revision=spec.get("revision"), owner=spec.get("owner"), group=spec.get("group"),
-        access=_access(spec), sync_options=_sync_options(spec),
-    )
-    outcome = drift.run(reconcile=spec["reconcile"], check_mode=check_mode, diff=diff, local_changes=spec["local_changes"])
-    return ItemOutcome(drift.repo_path, outcome.to_dict(), outcome.warnings)
-
-
-def _access(spec: t.Mapping[str, t.Any]) -> RemoteAccess:
-    return RemoteAccess.from_options(
-        transports=spec.get("allowed_transports"), username=spec.get("username"), password=spec.get("password"),
-        token=spec.get("token"), ssh_key=spec.get("ssh_key"), known_hosts=spec.get("known_hosts"),
-        accept_new_hostkey=bool(spec.get("accept_newhostkey")), retries=spec.get("retries"),
-        redirects=spec.get("follow_redirects"),
-    )
-
-
-def _sync_options(spec: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    """The options of the clone/pull synchronizer that gitops_drift's reconcile uses too."""
-    return {
-        "signatures": SignaturePolicy(spec.get("verify_commit") or "none", tuple(spec.get("gpg_keys") or ()), spec.get("allowed_signers")),
-        "on_rewrite": spec.get("on_rewrite") or "follow",
-        "lock_timeout": spec.get("lock_timeout") or DEFAULT_LOCK_TIMEOUT,
-    }
-
-
-def parse_mode(value: t.Any) -> int | None:
-    """A folder mode as Ansible users write it: '0750' or '750' (octal text), or an int already converted."""
-    if value is None or isinstance(value, int):
-        return value
-    text = str(value)
-    if not text.isdigit() or any(digit in "89" for digit in text) or len(text) > 5:
-        raise InvalidOption("mode", f"must be an octal mode such as '0750', not '{text}'")
-    return int(text, 8)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import typing as t
+from dataclasses import dataclass
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
 from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import utc_now
@@ -22,23 +23,37 @@ _IDENTITY = {
 }
 
 
-def backup(git: GitRunner, path: str, head: str | None, replaced_by: str, *, changes: bool,
-           ignored: t.Sequence[str] = (), keep: t.Sequence[str] = ()) -> str | None:
+@dataclass(frozen=True)
+class Keep:
+    """What a reset of a checkout from ``head`` to ``replaced_by`` would destroy, and so must be kept first.
+
+    ``changes``: the working tree and index as found (tracked edits, staged content, untracked files), with the
+    ``ignored`` paths the new revision would overwrite; ``commits``: tips of history the reset leaves on no branch.
+    """
+
+    head: str | None
+    replaced_by: str
+    changes: bool = False
+    ignored: t.Tuple[str, ...] = ()
+    commits: t.Tuple[str, ...] = ()
+
+
+def backup(git: GitRunner, path: str, keep: Keep) -> str | None:
     """One ref that keeps everything the reset would destroy; its name, or None when there is nothing to keep.
 
-    With ``changes``, a commit whose tree is the working tree as found (tracked edits, untracked files and the
-    ``ignored`` paths the new revision would overwrite), with parents HEAD, then the index as it was (a commit
-    of the staged content, as ``git stash`` keeps it), then the commits of ``keep`` (tips of history the
-    reset leaves on no branch). Without, ``keep`` alone: its commit, or one commit with them all as parents.
+    With ``changes``, a commit whose tree is the working tree as found, with parents HEAD, then the index as it was
+    (a commit of the staged content, as ``git stash`` keeps it), then the ``commits`` to keep. Without, the commits
+    alone: their one commit, or one commit with them all as parents.
     """
-    keep = [commit for commit in dict.fromkeys(keep) if commit and commit != head] if changes else list(dict.fromkeys(keep))
-    if not changes:
-        if not keep:
+    head = keep.head
+    commits = [commit for commit in dict.fromkeys(keep.commits) if commit and (commit != head or not keep.changes)]
+    if not keep.changes:
+        if not commits:
             return None
-        if len(keep) == 1:
-            return keep_commit(git, path, keep[0], "local commits")
-        tree = git.run(["-C", path, "rev-parse", "--verify", "--end-of-options", f"{keep[0]}^{{tree}}"]).stdout.strip()
-        return keep_commit(git, path, _commit(git, path, tree, keep, "local commits", path, head, replaced_by), "local commits")
+        if len(commits) == 1:
+            return keep_commit(git, path, commits[0], "local commits")
+        tree = git.run(["-C", path, "rev-parse", "--verify", "--end-of-options", f"{commits[0]}^{{tree}}"]).stdout.strip()
+        return keep_commit(git, path, _commit(git, path, tree, commits, "local commits", keep), "local commits")
     with git.private_dir() as workdir:
         # A fresh index filled from HEAD carries no stat cache and no assume-unchanged or skip-worktree flags, so
         # every file is hashed: a timestamp that did not move (an edit in the same clock tick as the checkout)
@@ -47,22 +62,20 @@ def backup(git: GitRunner, path: str, head: str | None, replaced_by: str, *, cha
         if head:
             git.run(["-C", path, "read-tree", head], env=env, summary="cannot snapshot local changes")
         git.run(["-C", path, "add", "--all", "--", "."], env=env, summary="cannot snapshot local changes")
-        if ignored:
-            git.run(["-C", path, "add", "--force", "--", *ignored], env=env, summary="cannot snapshot ignored files")
+        if keep.ignored:
+            git.run(["-C", path, "add", "--force", "--", *keep.ignored], env=env, summary="cannot snapshot ignored files")
         tree = git.run(["-C", path, "write-tree"], env=env).stdout.strip()
         parents = [head] if head else []
         staged = git.run(["-C", path, "write-tree"], ok=(0, 128)) if head else None  # the user's own index, read only
         if staged is not None and staged.rc == 0:
-            parents.append(_commit(git, path, staged.stdout.strip(), [head or ""], "index (staged content)", path, head,
-                                   replaced_by))
-        commit = _commit(git, path, tree, parents + keep, "local changes", path, head, replaced_by)
+            parents.append(_commit(git, path, staged.stdout.strip(), [head or ""], "index (staged content)", keep))
+        commit = _commit(git, path, tree, parents + commits, "local changes", keep)
     return keep_commit(git, path, commit, "local changes")
 
 
-def _commit(git: GitRunner, path: str, tree: str, parents: t.Sequence[str], what: str, dest: str, head: str | None,
-            replaced_by: str) -> str:
+def _commit(git: GitRunner, path: str, tree: str, parents: t.Sequence[str], what: str, keep: Keep) -> str:
     message = (f"fleetops.gitops backup of {what} at {utc_now().strftime('%Y%m%dT%H%M%SZ')}\n\n"
-               f"Taken before resetting {dest} from {head or '(no commit)'} to {replaced_by}.\n")
+               f"Taken before resetting {path} from {keep.head or '(no commit)'} to {keep.replaced_by}.\n")
     args = [word for parent in parents for word in ("-p", parent)]
     return git.run(["-C", path, "commit-tree", *args, "-m", message, tree], env=_IDENTITY).stdout.strip()
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError, InvalidOption
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import git_executable
+from ansible_collections.fleetops.gitops.plugins.module_utils._identity import threads_can_run_as
 from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncState, SyncStatus
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import secrets_in
 
@@ -64,9 +65,15 @@ def execute(task: Task, params: t.Mapping[str, t.Any], *, key: str, check_mode: 
         return outcome
     specs = _item_specs(params, key)
     git_executable()
+    def one(spec: dict[str, t.Any]) -> ItemOutcome:
+        return _guarded(task, spec, key, check_mode, diff)
+
     parallel = params.get("parallel") or DEFAULT_PARALLEL
-    with ThreadPoolExecutor(max_workers=min(parallel, len(specs))) as pool:
-        items = list(pool.map(lambda spec: _guarded(task, spec, key, check_mode, diff), specs))
+    if parallel == 1 or (not threads_can_run_as() and any(spec.get("owner") or spec.get("group") for spec in specs)):
+        items = [one(spec) for spec in specs]  # in this thread, the only one
+    else:
+        with ThreadPoolExecutor(max_workers=min(parallel, len(specs))) as pool:
+            items = list(pool.map(one, specs))
     for item in items:
         item.result[key] = item.key
     return _combine(items, key, bool(params.get("allow_partial_failure")))

@@ -61,6 +61,21 @@ class GitCommandError(GitOpsError):
         return {"cmd": self.cmd, "rc": self.rc, "stderr": self.stderr}
 
 
+class DriftUnknown(GitOpsError):
+    """Drift cannot be judged (the desired revision, or the checkout, could not be read).
+
+    The error that stopped it, when there was one, is the ``cause``: its keys (``git_missing``, ``cmd``...) are this
+    error's, so a playbook branches on them as it would on the cause itself.
+    """
+
+    def __init__(self, message: str, cause: GitOpsError | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause
+
+    def details(self) -> dict[str, t.Any]:
+        return self.cause.details() if self.cause is not None else {}
+
+
 class GitTimeout(GitCommandError):
     """A git command ran past its deadline and was stopped."""
 
@@ -93,12 +108,14 @@ class DestinationError(GitOpsError):
 class LocalChangesError(GitOpsError):
     """``local_changes=fail`` met modified or untracked files, or commits made in the checkout."""
 
-    def __init__(self, dest: str, modified: t.Sequence[str], untracked: t.Sequence[str], commits: t.Sequence[str] = (), *,
-                 overwritten: t.Sequence[str] = (), flagged: t.Sequence[str] = ()) -> None:
-        self.modified = list(modified)
-        self.untracked = list(untracked)
-        self.commits = list(commits)
-        self.overwritten = list(overwritten)
+    def __init__(self, dest: str, found: t.Mapping[str, t.Sequence[str]]) -> None:
+        """``found`` lists what the reset would destroy: ``modified``, ``untracked``, ``overwritten`` (ignored files the
+        new revision writes over) and ``commits`` (tips of local history), and which edits git hides (``flagged``)."""
+        self.modified = list(found.get("modified", ()))
+        self.untracked = list(found.get("untracked", ()))
+        self.commits = list(found.get("commits", ()))
+        self.overwritten = list(found.get("overwritten", ()))
+        flagged = list(found.get("flagged", ()))
         parts = []
         if self.modified:
             hidden = f" ({', '.join(flagged)} marked assume-unchanged or skip-worktree)" if flagged else ""

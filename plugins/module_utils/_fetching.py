@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import typing as t
+from dataclasses import dataclass
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitCommandError, InvalidOption, RefNotFound
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner, Remote
@@ -23,32 +24,43 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._url import RepoUr
 _NOT_THERE = re.compile(r"not our ref|couldn't find remote ref|no such remote ref|unadvertised object|not a valid object", re.IGNORECASE)
 
 
-def fetch_target(git: GitRunner, where: Where, url: RepoUrl, target: Target, *, remote: str, depth: int | None,
-                 present: t.Callable[[], bool], only_if_missing: bool = False) -> None:
-    """Fetch the target's ref from the URL, then make sure its commit is here (a pinned one may need its SHA).
+@dataclass(frozen=True)
+class Fetch:
+    """How targets come from one URL: under which remote's tracking refs, and how deep."""
 
-    ``present()`` says whether the commit is here (the caller's own question, which may tell it more at once).
-    The URL goes to git under a random remote name (see ``Remote``), so no ``remote.*`` section of any config file
-    is read. Raises RefNotFound when the remote does not have the commit, InvalidOption when the version names
-    something that is not a commit.
-    """
-    if (only_if_missing or target.kind == COMMIT) and present():
-        return
-    args = [*where.args, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head"]
-    if depth:
-        args += ["--depth", str(depth)]
-    summary = f"cannot fetch {target.describe()} from {url.display}"
-    if target.kind != COMMIT:
-        git.run([*args, "--", Remote(url.clean), target.refspec(remote)], summary=summary, network=True, env=where.env)
+    git: GitRunner
+    url: RepoUrl
+    remote: str = "origin"
+    depth: int | None = None
+
+    def target(self, where: Where, target: Target, present: t.Callable[[], bool], *, missing: bool = False) -> None:
+        """Fetch the target's ref, then make sure its commit is here (a pinned one may need its SHA).
+
+        ``present()`` says whether the commit is here (the caller's own question, which may tell it more at once);
+        ``missing``: it said no already.
+        The URL goes to git under a random remote name (see ``Remote``), so no ``remote.*`` section of any config
+        file is read. Raises RefNotFound when the remote does not have the commit, InvalidOption when the version
+        names something that is not a commit.
+        """
+        git, url = self.git, self.url
+        if target.kind == COMMIT and not missing and present():
+            return
+        args = [*where.args, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head"]
+        if self.depth:
+            args += ["--depth", str(self.depth)]
+        summary = f"cannot fetch {target.describe()} from {url.display}"
+        if target.kind != COMMIT:
+            git.run([*args, "--", Remote(url.clean), target.refspec(self.remote)], summary=summary, network=True, env=where.env)
+            if present():
+                return
+        fetched = git.run([*args, "--", Remote(url.clean), target.sha], ok=(0, 1, 128), summary=summary, network=True,
+                          env=where.env)
+        if fetched.rc != 0 and not _NOT_THERE.search(fetched.stderr):
+            raise GitCommandError(fetched.args, fetched.rc, fetched.stderr, summary)
         if present():
             return
-    fetched = git.run([*args, "--", Remote(url.clean), target.sha], ok=(0, 1, 128), summary=summary, network=True, env=where.env)
-    if fetched.rc != 0 and not _NOT_THERE.search(fetched.stderr):
-        raise GitCommandError(fetched.args, fetched.rc, fetched.stderr, summary)
-    if present():
-        return
-    kind = object_type(git, where, target.sha)
-    if kind is not None:
-        raise InvalidOption("version", f"{target.describe()} points at a {kind}, not at a commit: there is nothing to check out")
-    option = "version" if target.kind == COMMIT else "revision"
-    raise RefNotFound(option, target.sha, url.display, "" if target.kind == COMMIT else f"the commit {target.describe()} was resolved to")
+        kind = object_type(git, where, target.sha)
+        if kind is not None:
+            raise InvalidOption("version", f"{target.describe()} points at a {kind}, not at a commit: there is nothing to check out")
+        option = "version" if target.kind == COMMIT else "revision"
+        raise RefNotFound(option, target.sha, url.display, "" if target.kind == COMMIT else f"the commit {target.describe()} was resolved to")

@@ -6,10 +6,10 @@
 from __future__ import annotations
 
 import typing as t
+from dataclasses import dataclass
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState
-from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
-from ansible_collections.fleetops.gitops.plugins.module_utils._history import Distance, Where, distance_between
+from ansible_collections.fleetops.gitops.plugins.module_utils._history import Distance
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import RepoUrl, redact_text
 
 _LISTED = 20
@@ -25,26 +25,30 @@ def listing(paths: t.Sequence[str], limit: int = _LISTED) -> str:
     return f"{shown} and {len(paths) - limit} more" if len(paths) > limit else shown
 
 
-def find_drift(
-    state: CheckoutState,
-    *,
-    desired: str | None,
-    branch: str | None,
-    remote: str,
-    distance: Distance | None,
-    rewritten: bool = False,
-    recorded: str | None = None,
-    head_distance: Distance | None = None,
-    expected_url: RepoUrl | None = None,
-) -> list[str]:
-    """Everything that separates ``state`` from the desired checkout, one line each, saying what it compares.
+@dataclass(frozen=True)
+class Desired:
+    """The checkout as it should be, and what the caller learned comparing it with the one found.
 
     ``branch`` is the branch HEAD should be on, or None when HEAD should be detached (a tag or a commit). The
-    revision compared with ``desired`` is ``recorded`` (the one this collection last synced, the drift model's
+    revision compared with ``revision`` is ``recorded`` (the one this collection last synced, the drift model's
     actual revision) when given, else HEAD; ``distance`` is between the two, asked by the caller, which needs it
     too (from the checkout's objects or a peek), and ``rewritten`` says the caller found the desired history
-    rewritten (the same branch no longer holds it). ``head_distance`` is HEAD's from ``recorded``, when HEAD moved.
+    rewritten (the same branch no longer holds it). ``head_distance`` is HEAD's from ``recorded``, when HEAD moved;
+    ``url``, when given, is the repository the checkout's ``remote`` must name.
     """
+
+    revision: str | None
+    branch: str | None
+    remote: str = "origin"
+    distance: Distance | None = None
+    rewritten: bool = False
+    recorded: str | None = None
+    head_distance: Distance | None = None
+    url: RepoUrl | None = None
+
+
+def find_drift(state: CheckoutState, desired: Desired) -> list[str]:
+    """Everything that separates ``state`` from the ``desired`` checkout, one line each, saying what it compares."""
     if not state.exists:
         return [f"checkout is missing: {state.path} does not exist"]
     if state.empty:
@@ -52,40 +56,31 @@ def find_drift(
     if not state.is_checkout:
         return [f"{state.path} {state.problem}"]
     findings = []
-    if expected_url is not None and state.remote_url is None:
-        findings.append(f"the checkout has no remote named '{remote}'")
-    elif expected_url is not None and not expected_url.same_repository(state.remote_url or ""):
-        findings.append(f"remote URL differs: '{remote}' is {redact_text(state.remote_url or '')}, expected {expected_url.display}")
+    if desired.url is not None and state.remote_url is None:
+        findings.append(f"the checkout has no remote named '{desired.remote}'")
+    elif desired.url is not None and not desired.url.same_repository(state.remote_url or ""):
+        findings.append(f"remote URL differs: '{desired.remote}' is {redact_text(state.remote_url or '')}, expected {desired.url.display}")
+    recorded, branch = desired.recorded, desired.branch
     actual, name = (recorded, "recorded") if recorded else (state.head, "HEAD")
     if state.head is None:
         findings.append("the checkout has no commit yet (an interrupted clone?)")
-    elif desired is not None and actual != desired:
-        findings.append(f"revision differs: {name} {short(actual)}, desired {short(desired)} ({_describe(distance, rewritten)})")
+    elif desired.revision is not None and actual != desired.revision:
+        findings.append(f"revision differs: {name} {short(actual)}, desired {short(desired.revision)} "
+                        f"({_describe(desired.distance, desired.rewritten)})")
     if recorded and state.head and state.head != recorded:
         findings.append(f"HEAD moved outside fleetops.gitops: recorded {short(recorded)}, HEAD {short(state.head)}"
-                        f"{_moved(head_distance)}")
+                        f"{_moved(desired.head_distance)}")
     if branch is not None and state.branch is None:
         findings.append(f"detached HEAD, expected branch '{branch}'")
     elif branch is not None and state.branch != branch:
         findings.append(f"on branch '{state.branch}', expected '{branch}'")
-    elif branch is None and state.branch is not None and desired is not None:
-        findings.append(f"on branch '{state.branch}', expected a detached HEAD at {short(desired)}")
+    elif branch is None and state.branch is not None and desired.revision is not None:
+        findings.append(f"on branch '{state.branch}', expected a detached HEAD at {short(desired.revision)}")
     if state.changes.modified:
         findings.append(f"tracked files modified: {listing(state.changes.modified)}")
     if state.changes.untracked:
         findings.append(f"untracked files: {listing(state.changes.untracked)}")
     return findings
-
-
-def local_distance(git: GitRunner, state: CheckoutState, desired: str | None, *, where: Where | None = None,
-                   actual: str | None = None) -> Distance | None:
-    """How far ``actual`` (HEAD by default) is from ``desired`` in the checkout's objects (or ``where``'s), with one
-    ``git rev-list``. None when they are the same commit, or when either commit, or the history between them, is not there.
-    """
-    actual = actual or state.head
-    if not actual or not desired or actual == desired:
-        return None
-    return distance_between(git, where or Where.checkout(state.path), actual, desired)
 
 
 def _describe(distance: Distance | None, rewritten: bool) -> str:

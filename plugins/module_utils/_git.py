@@ -116,6 +116,18 @@ class Deadline:
         return max(0.0, self._end - time.monotonic())
 
 
+@dataclass(frozen=True)
+class _Invocation:
+    """One process to start: what runs, what the error messages show of it (redacted), and what it may answer."""
+
+    argv: t.List[str]
+    shown: t.Tuple[str, ...]
+    env: t.Dict[str, str]
+    ok: t.Container[int] = (0,)
+    summary: str = ""
+    data: bytes | None = None  # for stdin
+
+
 class GitRunner:
     """Runs git (and gpg) for one operation (one checkout), within one deadline.
 
@@ -198,7 +210,7 @@ class GitRunner:
         if gpg is None:
             raise InvalidOption("gpg_keys", "gpg is not installed on the managed host")
         argv = [gpg, "--batch", "--no-tty", "--quiet", *args]
-        return self._execute(argv, tuple(["gpg", *args]), dict(self._environment()), (0,), summary, data.encode())
+        return self._execute(_Invocation(argv, tuple(["gpg", *args]), dict(self._environment()), summary=summary, data=data.encode()))
 
     def _run_once(self, args: t.Sequence[str | Remote], *, ok: t.Container[int], env: t.Mapping[str, str] | None,
                   summary: str) -> GitResult:
@@ -220,18 +232,18 @@ class GitRunner:
         for item in config:
             argv += ["-c", item]
         environment = dict(self._environment(), FLEETOPS_GITOPS_ORIGIN=self.origin or "", **(env or {}))
-        return self._execute(argv + words, tuple(shown), environment, ok, summary)
+        return self._execute(_Invocation(argv + words, tuple(shown), environment, ok, summary))
 
-    def _execute(self, argv: list[str], shown: tuple[str, ...], environment: dict[str, str], ok: t.Container[int],
-                 summary: str, data: bytes | None = None) -> GitResult:
-        summary = self.redact(summary)  # it may name the repository
+    def _execute(self, command: _Invocation) -> GitResult:
+        shown, data = command.shown, command.data
+        summary = self.redact(command.summary)  # it may name the repository
         budget = self.deadline.remaining()
         if budget <= 0:
             raise GitTimeout(shown, None, f"not started: the {self.deadline.seconds:g} seconds of the timeout option "
                                           "were already used up", summary)
         watchdog = Watchdog.get()
         proc = subprocess.Popen(  # noqa: S603 - argv list, no shell
-            argv, env=environment, stdin=subprocess.DEVNULL if data is None else subprocess.PIPE,
+            command.argv, env=command.env, stdin=subprocess.DEVNULL if data is None else subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             cwd="/",  # every path is absolute; the module's folder may be closed to `owner`, or lie inside another repository
             start_new_session=True, **(self.run_as.popen_options() if self.run_as else {}),
@@ -247,7 +259,7 @@ class GitRunner:
         finally:
             watchdog.release(proc.pid)
         result = GitResult(shown, proc.returncode, _text(out), self.redact(_text(err)))
-        if result.rc not in ok:
+        if result.rc not in command.ok:
             raise GitCommandError(shown, result.rc, result.stderr, summary)
         return result
 

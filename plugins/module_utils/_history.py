@@ -42,6 +42,14 @@ def distance_between(git: GitRunner, where: Where, first: str, second: str) -> D
     return ahead, behind
 
 
+def how_far(git: GitRunner, where: Where, actual: str | None, desired: str | None) -> Distance | None:
+    """``distance_between`` the commit deployed and the one desired; None when they are the same commit, when either
+    is unknown, or when either (or the history between them) is not in the repository."""
+    if not actual or not desired or actual == desired:
+        return None
+    return distance_between(git, where, actual, desired)
+
+
 def has_commit(git: GitRunner, where: Where, sha: str) -> bool:
     return git.run([*where.args, "cat-file", "-e", f"{sha}^{{commit}}"], ok=(0, 1, 128), env=where.env).rc == 0
 

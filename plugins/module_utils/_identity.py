@@ -27,9 +27,9 @@ class RunAs:
 
     def popen_options(self) -> dict[str, t.Any]:
         """Options for subprocess.Popen that drop to this user in the child."""
-        if sys.version_info >= (3, 9):
+        if threads_can_run_as():
             return {"user": self.uid, "group": self.gid, "extra_groups": list(self.groups)}
-        return {"preexec_fn": self._drop}  # Python 3.8; the module runs one checkout at a time there
+        return {"preexec_fn": self._drop}  # Python 3.8: the batch runs such checkouts one at a time, in one thread
 
     def _drop(self) -> None:
         os.setgroups(list(self.groups))
@@ -43,6 +43,12 @@ class RunAs:
     def ids(self) -> tuple[int, int]:
         """(uid, gid), for the ``fchown`` of what we create for this user."""
         return self.uid, self.gid
+
+
+def threads_can_run_as() -> bool:
+    """Whether git may be started as another user from a thread: Popen's ``user``/``group`` (Python 3.9+) can, a
+    ``preexec_fn`` (3.8) must not run while other threads may hold locks the child then inherits."""
+    return sys.version_info >= (3, 9)
 
 
 def resolve_run_as(owner: str | None, group: str | None) -> RunAs | None:

@@ -17,7 +17,7 @@ import os
 import typing as t
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError
-from ansible_collections.fleetops.gitops.plugins.module_utils._fetching import fetch_target
+from ansible_collections.fleetops.gitops.plugins.module_utils._fetching import Fetch
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
 from ansible_collections.fleetops.gitops.plugins.module_utils._history import Distance, Where, distance_between, has_commit
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import COMMIT, Target
@@ -35,8 +35,7 @@ def peek_at(git: GitRunner, git_dir: str | None, url: RepoUrl, target: Target, *
         where = Where(("--git-dir", peek), env)
         for number, have in enumerate(sha for sha in dict.fromkeys(haves) if sha):  # what negotiation may say is there
             git.run(["--git-dir", peek, "update-ref", f"refs/have/{number}", have], env=env, ok=(0, 128))
-        fetch_target(git, where, url, target, remote=remote, depth=None if git_dir else 1,
-                     present=lambda: has_commit(git, where, target.sha))
+        Fetch(git, url, remote, None if git_dir else 1).target(where, target, lambda: has_commit(git, where, target.sha))
         yield where
 
 

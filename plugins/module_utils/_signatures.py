@@ -43,6 +43,11 @@ class SignaturePolicy:
         if self.mode != "none" and not (self.gpg_keys or self.allowed_signers):
             raise InvalidOption("verify_commit", "needs gpg_keys or allowed_signers: the keys whose signatures count")
 
+    @classmethod
+    def from_params(cls, params: t.Mapping[str, t.Any]) -> SignaturePolicy:
+        """The policy the module options ``verify_commit``, ``gpg_keys`` and ``allowed_signers`` describe."""
+        return cls(params.get("verify_commit") or "none", tuple(params.get("gpg_keys") or ()), params.get("allowed_signers"))
+
     @property
     def enabled(self) -> bool:
         return self.mode != "none"

@@ -71,6 +71,7 @@ class Record:
     kind: str | None = None     # branch, tag or commit
     name: str | None = None     # the branch or tag
     version: str | None = None  # as asked
+    repo: str | None = None     # the URL, as shown (no credentials)
 
     @classmethod
     def read(cls, git_dir: str | None, owner: int | None = None) -> Record | None:
@@ -78,7 +79,7 @@ class Record:
         revision = data.get("revision")
         if not isinstance(revision, str) or not revision:
             return None
-        text = {key: data.get(key) if isinstance(data.get(key), str) else None for key in ("kind", "name", "version")}
+        text = {key: data.get(key) if isinstance(data.get(key), str) else None for key in ("kind", "name", "version", "repo")}
         return cls(revision, **text)
 
     def followed_branch(self, name: str | None) -> bool:
@@ -91,17 +92,15 @@ class Record:
         return version in (name, f"refs/heads/{name}")
 
 
-def record_sync(git_dir: str, revision: str, *, repo: str | None = None, version: str | None = None,
-                kind: str | None = None, name: str | None = None, when: datetime | None = None,
-                owner: tuple[int, int] | None = None) -> datetime:
-    """Write the record atomically and durably; it belongs to ``owner`` (uid, gid), like the rest of the git directory.
+def record_sync(git_dir: str, record: Record, *, when: datetime | None = None, owner: tuple[int, int] | None = None) -> datetime:
+    """Write ``record`` atomically and durably; it belongs to ``owner`` (uid, gid), like the rest of the git directory.
 
     The git directory must belong to that user (or to us): it is where git running as them writes too. A crash
     at any point leaves either the old record or the new one, never half of one.
     """
     when = when or utc_now()
-    data = {"schema": _SCHEMA, "revision": revision, "last_synced_at": format_time(when), "repo": repo, "version": version,
-            "kind": kind, "name": name}
+    data = {"schema": _SCHEMA, "revision": record.revision, "last_synced_at": format_time(when), "repo": record.repo,
+            "version": record.version, "kind": record.kind, "name": record.name}
     folder = open_folder(git_dir, readable=True)
     try:
         expected = owner[0] if owner is not None else os.geteuid()

@@ -30,26 +30,26 @@ import stat
 import typing as t
 from dataclasses import replace
 
-from ansible_collections.fleetops.gitops.plugins.module_utils._access import RemoteAccess
 from ansible_collections.fleetops.gitops.plugins.module_utils._at_risk import AtRisk, flagged_entries, moved_branch, overwritten_paths
-from ansible_collections.fleetops.gitops.plugins.module_utils._backup import backup
+from ansible_collections.fleetops.gitops.plugins.module_utils._backup import Keep, backup
 from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState, corrupt_or, git_dir, read_checkout_state
 from ansible_collections.fleetops.gitops.plugins.module_utils._clone import clone_beside
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import (
     DestinationError, GitCommandError, GitOpsError, HistoryRewritten, InvalidOption, LocalChangesError, RefNotFound,
 )
 from ansible_collections.fleetops.gitops.plugins.module_utils._files import open_folder, resolve
-from ansible_collections.fleetops.gitops.plugins.module_utils._findings import find_drift, listing, local_distance, short
-from ansible_collections.fleetops.gitops.plugins.module_utils._git import DEFAULT_TIMEOUT, GitRunner, runner_for
-from ansible_collections.fleetops.gitops.plugins.module_utils._fetching import fetch_target
-from ansible_collections.fleetops.gitops.plugins.module_utils._history import Distance, Where, has_commit
+from ansible_collections.fleetops.gitops.plugins.module_utils._findings import Desired, find_drift, listing, short
+from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner, runner_for
+from ansible_collections.fleetops.gitops.plugins.module_utils._fetching import Fetch
+from ansible_collections.fleetops.gitops.plugins.module_utils._history import Distance, Where, has_commit, how_far
 from ansible_collections.fleetops.gitops.plugins.module_utils._identity import resolve_run_as
-from ansible_collections.fleetops.gitops.plugins.module_utils._locks import DEFAULT_LOCK_TIMEOUT, CheckoutLock
+from ansible_collections.fleetops.gitops.plugins.module_utils._options import SyncOptions
+from ansible_collections.fleetops.gitops.plugins.module_utils._locks import CheckoutLock
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import (
-    BRANCH, COMMIT, TAG, Target, is_commit_sha, resolve as resolve_version, validate_ref_name, validate_remote_name,
+    BRANCH, COMMIT, TAG, Target, is_commit_sha, resolve as resolve_version, validate_ref_name,
 )
 from ansible_collections.fleetops.gitops.plugins.module_utils._repair import find_leftovers, remove_leftovers
-from ansible_collections.fleetops.gitops.plugins.module_utils._signatures import SignaturePolicy, verify
+from ansible_collections.fleetops.gitops.plugins.module_utils._signatures import verify
 from ansible_collections.fleetops.gitops.plugins.module_utils._peek import peek_at
 from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import Record, last_synced_at, record_sync
 from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncState, SyncStatus
@@ -59,61 +59,28 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._sync_plan import 
 from ansible_collections.fleetops.gitops.plugins.module_utils._program_keys import LOCAL_UPLOAD_PACK
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import is_local, parse_repo_url, redact_text, reject_control_characters, reject_option_like
 
-__all__ = ["GitOpsSynchronizer", "SyncPlan", "SyncResult"]
+__all__ = ["GitOpsSynchronizer", "SyncOptions", "SyncPlan", "SyncResult"]
 
 log = logging.getLogger(__name__)
-
-LOCAL_CHANGES = ("backup", "discard", "fail")
-ON_REWRITE = ("follow", "fail")
 
 
 class GitOpsSynchronizer:
     """Clone-or-update synchronizer for one checkout of one repository."""
 
-    def __init__(
-        self,
-        repo_url: str,
-        local_path: str,
-        *,
-        remote: str = "origin",
-        depth: int | None = None,
-        local_changes: str = "backup",
-        timeout: float = DEFAULT_TIMEOUT,
-        owner: str | None = None,
-        group: str | None = None,
-        mode: int | None = None,
-        access: RemoteAccess | None = None,
-        signatures: SignaturePolicy | None = None,
-        on_rewrite: str = "follow",
-        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
-    ) -> None:
+    def __init__(self, repo_url: str, local_path: str, options: SyncOptions | None = None, **changes: t.Any) -> None:
+        """``options`` say how (the modules' defaults when absent); keyword arguments naming its fields change a few
+        (``local_changes="fail"``), validated as the options are."""
+        self.options = replace(options or SyncOptions(), **changes)
         self.url = parse_repo_url(repo_url, "repo")
         reject_control_characters("dest", local_path)
         reject_option_like("dest", local_path)
         if not local_path.strip():
             raise InvalidOption("dest", "must not be empty")
-        validate_remote_name("remote", remote)
-        if depth is not None and depth < 1:
-            raise InvalidOption("depth", f"must be a positive number of commits, not {depth}")
-        _choice("local_changes", local_changes, LOCAL_CHANGES)
-        _choice("on_rewrite", on_rewrite, ON_REWRITE)
-        if timeout <= 0:
-            raise InvalidOption("timeout", f"must be a positive number of seconds, not {timeout}")
-        if mode is not None and not 0 <= mode <= 0o7777:
-            raise InvalidOption("mode", f"must be a permission mode such as 0750, not {mode}")
-        self.access = (access or RemoteAccess()).for_url(self.url)
+        self.access = self.options.access.for_url(self.url)
         self.dest = os.path.abspath(os.path.expanduser(local_path))
-        self.remote = remote
-        self.depth = depth
-        self.local_changes = local_changes
-        self.timeout = timeout
-        self.mode = mode
-        self.run_as = resolve_run_as(owner, group)
+        self.run_as = resolve_run_as(self.options.owner, self.options.group)
         self.owner = self.run_as.ids if self.run_as else None  # who files we make for the checkout belong to
         self.owner_uid = self.run_as.uid if self.run_as else os.geteuid()
-        self.signatures = signatures or SignaturePolicy()
-        self.on_rewrite = on_rewrite
-        self.lock_timeout = lock_timeout
 
     # -- the spec's interface -------------------------------------------------
 
@@ -157,7 +124,7 @@ class GitOpsSynchronizer:
             with self._runner() as git:
                 if check_mode:
                     return self._check(git, version, revision, diff, known)
-                with CheckoutLock(self.dest, self.lock_timeout):
+                with CheckoutLock(self.dest, self.options.lock_timeout):
                     state, target = self._read(git, version, revision, known)
                     with self._objects(git, state, target, self._may_refuse(state, target)) as where:
                         plan = self._plan(git, state, target, where)  # a refused run decided before its fetch: it wrote nothing
@@ -178,7 +145,7 @@ class GitOpsSynchronizer:
     # -- internals -------------------------------------------------------------
 
     def _runner(self) -> GitRunner:
-        return runner_for(self.url, self.timeout, self.run_as, self.access)
+        return runner_for(self.url, self.options.timeout, self.run_as, self.access)
 
     def _check(self, git: GitRunner, version: str, revision: str | None, diff: bool,
                known: dict[str, str | None] | None = None) -> SyncResult:
@@ -189,7 +156,7 @@ class GitOpsSynchronizer:
             warnings = [f"{self.dest}: would remove what an interrupted git run left: {listing([str(p) for p in plan.leftovers])}"] \
                 if plan.leftovers else []
             if plan.changed or (plan.action == REFRESH and plan.findings):
-                verify(git, where, plan.target, self.signatures)  # in the objects the real run would check
+                verify(git, where, plan.target, self.options.signatures)  # in the objects the real run would check
             status = SyncStatus(SyncState.DRIFTED if plan.changed else SyncState.IN_SYNC, plan.after, plan.before,
                                 last_synced_at(plan.state.git_dir), list(plan.findings) if plan.changed else [])
             return SyncResult(plan, status, diff=render_diff(git, where, self.dest, plan) if diff else None, warnings=warnings)
@@ -199,11 +166,11 @@ class GitOpsSynchronizer:
         """Where the plan finds the target's objects: the checkout, or (``look``, and the target not here) a peek
         that fetched them as the real run would, failing as it would."""
         where = Where.checkout(self.dest, state.git_dir)
-        tag_object = target.kind == TAG and self.signatures.mode in ("tag", "both")  # verified as fetched
+        tag_object = target.kind == TAG and self.options.signatures.mode in ("tag", "both")  # verified as fetched
         if not look or (state.is_checkout and not tag_object and (state.head == target.sha or has_commit(git, where, target.sha))):
             yield where
         else:
-            with peek_at(git, state.git_dir if state.is_checkout else None, self.url, target, remote=self.remote,
+            with peek_at(git, state.git_dir if state.is_checkout else None, self.url, target, remote=self.options.remote,
                          haves=(state.head or "",)) as peek:
                 yield replace(peek, shallow=where.shallow)
 
@@ -215,19 +182,19 @@ class GitOpsSynchronizer:
         moved, the common audit - the plan, "changed", is exact without them, and costs no fetch.
         """
         if state.head == target.sha:
-            return target.kind == TAG and self.signatures.mode in ("tag", "both")
-        if target.kind == TAG or (target.kind == COMMIT and not pinned) or self.signatures.enabled:
+            return target.kind == TAG and self.options.signatures.mode in ("tag", "both")
+        if target.kind == TAG or (target.kind == COMMIT and not pinned) or self.options.signatures.enabled:
             return True
         return state.is_checkout and (diff or self._may_refuse(state, target))
 
     def _may_refuse(self, state: CheckoutState, target: Target) -> bool:
         """Whether a run may refuse once it sees the target's objects (a real run then looks before fetching)."""
-        return state.is_checkout and state.head != target.sha and "fail" in (self.local_changes, self.on_rewrite)
+        return state.is_checkout and state.head != target.sha and "fail" in (self.options.local_changes, self.options.on_rewrite)
 
     def _read(self, git: GitRunner, version: str, revision: str | None, known: dict[str, str | None]) -> tuple[CheckoutState, Target]:
         """The checkout as found and the commit ``version`` names; refuses a dest that is not a checkout of ``repo``."""
         try:
-            state = read_checkout_state(git, self.dest, self.remote)
+            state = read_checkout_state(git, self.dest, self.options.remote)
         except GitCommandError as error:
             raise corrupt_or(error, self.dest) from None
         known["actual"] = state.head
@@ -236,13 +203,13 @@ class GitOpsSynchronizer:
                 raise DestinationError("dest", f"{self.dest} {state.problem}; it was left untouched. "
                                                "Point dest at an absent or empty folder, or move it away yourself.")
             if state.remote_url is None:
-                raise DestinationError("dest", f"{self.dest} is a git checkout with no remote named '{self.remote}'; it was left untouched")
+                raise DestinationError("dest", f"{self.dest} is a git checkout with no remote named '{self.options.remote}'; it was left untouched")
             if not self.url.same_repository(state.remote_url):
                 raise DestinationError("repo", f"{self.dest} is a checkout of {redact_text(state.remote_url, self.url.secrets)}, "
                                                f"not of {self.url.display}; it was left untouched")
         target = self._resolve(git, version, revision)
         known["desired"] = target.sha
-        self.signatures.check_target(target)
+        self.options.signatures.check_target(target)
         return state, target
 
     def _resolve(self, git: GitRunner, version: str, revision: str | None) -> Target:
@@ -265,13 +232,12 @@ class GitOpsSynchronizer:
         """What a sync would do, from the objects in ``where``; refuses (raises) as the policies say."""
         found = tuple(find_leftovers(self.dest, state.git_dir, self.owner_uid))
         if not state.is_checkout:
-            findings = find_drift(state, desired=target.sha, branch=target.branch, remote=self.remote, distance=None)
+            findings = find_drift(state, Desired(target.sha, target.branch, self.options.remote))
             return SyncPlan(state, target, CLONE, tuple(findings), leftovers=found)
         record = Record.read(state.git_dir, self.owner_uid)
-        distance = local_distance(git, state, target.sha, where=where)  # None too when the target is not there
+        distance = how_far(git, where, state.head, target.sha)  # None too when the target is not there
         divergence = divergence_of(distance, state.head, record, target, shallow=where.shallow)
-        findings = find_drift(state, desired=target.sha, branch=target.branch, remote=self.remote, distance=distance,
-                              rewritten=divergence == REWRITTEN)
+        findings = find_drift(state, Desired(target.sha, target.branch, self.options.remote, distance, divergence == REWRITTEN))
         mode = self._mode_findings()
         changing = state.head != target.sha or bool(state.changes) or bool(mode)
         action = UPDATE if changing else REFRESH if findings or (record and record.revision != state.head) else NONE
@@ -308,10 +274,9 @@ class GitOpsSynchronizer:
         commits = [state.head or ""] if plan.divergence == LOCAL_COMMITS else []
         if plan.branch_divergence == LOCAL_COMMITS:
             commits.append(f"{risk.branch_tip} (branch {risk.branch})")
-        if self.local_changes == "fail" and (state.changes or risk.flagged or risk.overwritten or commits):
-            raise LocalChangesError(self.dest, plan.local_changes["modified"], state.changes.untracked, commits,
-                                    overwritten=risk.overwritten or (), flagged=risk.flagged)
-        if REWRITTEN in (plan.divergence, plan.branch_divergence) and self.on_rewrite == "fail":
+        if self.options.local_changes == "fail" and (state.changes or risk.flagged or risk.overwritten or commits):
+            raise LocalChangesError(self.dest, dict(plan.local_changes, commits=commits, flagged=risk.flagged))
+        if REWRITTEN in (plan.divergence, plan.branch_divergence) and self.options.on_rewrite == "fail":
             raise HistoryRewritten(self.dest, (state.head if plan.divergence == REWRITTEN else risk.branch_tip) or "")
 
     def _repair(self, plan: SyncPlan) -> list[str]:
@@ -331,13 +296,13 @@ class GitOpsSynchronizer:
         if plan.action == REFRESH:
             if plan.findings:  # HEAD's attachment: the same commit, with its local ref (a tag's signature counts too)
                 self._fetch(git, self.dest, target, state=state)
-                verify(git, Where.checkout(self.dest), target, self.signatures)
+                verify(git, Where.checkout(self.dest), target, self.options.signatures)
                 self._switch(git, self.dest, target, state.upstream)
             self._record(state.git_dir or "", target, version)
             return plan, None
         if state.head != target.sha:
             distance = self._fetch(git, self.dest, target, state=state)
-            verify(git, Where.checkout(self.dest), target, self.signatures)
+            verify(git, Where.checkout(self.dest), target, self.options.signatures)
             if plan.risk.overwritten is None or (plan.risk.branch_tip and plan.risk.branch_distance is None):
                 where = Where.checkout(self.dest, state.git_dir)
                 unknown = replace(plan, divergence=divergence_of(distance, state.head, plan.record, target, shallow=where.shallow))
@@ -345,10 +310,9 @@ class GitOpsSynchronizer:
                 self._refuse(plan)  # what only the fetched objects could tell
         risk = plan.risk
         keep = [tip for tip, why in ((state.head, plan.divergence), (risk.branch_tip, plan.branch_divergence))
-                if why == REWRITTEN or (why == LOCAL_COMMITS and self.local_changes == "backup")]
-        changes = bool(state.changes or risk.flagged or risk.overwritten) and self.local_changes == "backup"
-        backup_ref = backup(git, self.dest, state.head, target.sha, changes=changes, ignored=risk.overwritten or (),
-                            keep=[tip for tip in keep if tip])
+                if why == REWRITTEN or (why == LOCAL_COMMITS and self.options.local_changes == "backup")]
+        changes = bool(state.changes or risk.flagged or risk.overwritten) and self.options.local_changes == "backup"
+        backup_ref = backup(git, self.dest, Keep(state.head, target.sha, changes, risk.overwritten or (), tuple(keep)))
         for flag in ("--no-assume-unchanged", "--no-skip-worktree") if risk.flagged else ():  # one flag per update-index
             git.run(["-C", self.dest, "update-index", flag, "--", *risk.flagged], summary="cannot clear the index flags")
         self._switch(git, self.dest, target, state.upstream)
@@ -359,23 +323,22 @@ class GitOpsSynchronizer:
         return plan, backup_ref
 
     def _record(self, directory: str, target: Target, version: str) -> None:
-        record_sync(directory, target.sha, repo=self.url.display, version=version, kind=target.kind, name=target.name,
-                    owner=self.owner)
+        record_sync(directory, Record(target.sha, target.kind, target.name, version, self.url.display), owner=self.owner)
 
     def _mode_findings(self) -> list[str]:
-        if self.mode is None:
+        if self.options.mode is None:
             return []
         current = stat.S_IMODE(os.stat(self.dest).st_mode)
-        return [] if current == self.mode else [f"mode of {self.dest} is {current:04o}, expected {self.mode:04o}"]
+        return [] if current == self.options.mode else [f"mode of {self.dest} is {current:04o}, expected {self.options.mode:04o}"]
 
     def _apply_mode(self, path: str) -> None:
         """chmod through the folder's descriptor, reached without following any link another user could change."""
-        if self.mode is None:
+        if self.options.mode is None:
             return
         fd = open_folder(path, readable=True)
         try:
-            if stat.S_IMODE(os.fstat(fd).st_mode) != self.mode:
-                os.fchmod(fd, self.mode)
+            if stat.S_IMODE(os.fstat(fd).st_mode) != self.options.mode:
+                os.fchmod(fd, self.options.mode)
         finally:
             os.close(fd)
 
@@ -384,17 +347,17 @@ class GitOpsSynchronizer:
         self._refuse_configured_remote(git)
 
         def make(work: str) -> None:
-            args = ["clone", "--quiet", "--no-checkout", "--origin", self.remote]
-            if self.depth:
-                args += ["--depth", str(self.depth)]
+            args = ["clone", "--quiet", "--no-checkout", "--origin", self.options.remote]
+            if self.options.depth:
+                args += ["--depth", str(self.options.depth)]
             if target.kind == BRANCH:  # a tag or commit is fetched after (git clone --branch takes a tag of a blob badly)
                 args += ["--branch", target.name or ""]
             if is_local(self.url.clean):
                 args += ["--upload-pack", LOCAL_UPLOAD_PACK]  # a local upload-pack reads the config files, never our -c
             git.run([*args, "--", self.url.clean, work], summary=f"cannot clone {self.url.display}", network=True)
             self._fetch(git, work, target, only_if_missing=True)
-            verify(git, Where.checkout(work), target, self.signatures)
-            self._switch(git, work, target, f"{self.remote}/{target.name}")
+            verify(git, Where.checkout(work), target, self.options.signatures)
+            self._switch(git, work, target, f"{self.options.remote}/{target.name}")
             self._apply_mode(work)
             self._record(os.path.join(work, ".git"), target, version)
 
@@ -403,12 +366,12 @@ class GitOpsSynchronizer:
     def _refuse_configured_remote(self, git: GitRunner) -> None:
         """A clone reads ``remote.<remote>.*`` from the host's config files (system and global), and there the first
         ``uploadpack`` or ``url`` wins over any given on the command line: such a section is refused, not used."""
-        found = git.run(["config", "--name-only", "--get-regexp", "--", f"^remote\\.{re.escape(self.remote)}\\."],
+        found = git.run(["config", "--name-only", "--get-regexp", "--", f"^remote\\.{re.escape(self.options.remote)}\\."],
                         ok=(0, 1)).stdout.split()
         if found:
             raise DestinationError("remote", f"the git configuration of this host sets {', '.join(sorted(set(found)))}; a clone "
                                              f"would use it, so nothing was cloned. Remove it from the system or global git config "
-                                             f"(git config --show-origin --get-regexp '^remote\\.{self.remote}\\.')")
+                                             f"(git config --show-origin --get-regexp '^remote\\.{self.options.remote}\\.')")
 
     def _fetch(self, git: GitRunner, path: str, target: Target, *, state: CheckoutState | None = None,
                only_if_missing: bool = False) -> Distance | None:
@@ -419,12 +382,13 @@ class GitOpsSynchronizer:
 
         def present() -> bool:
             nonlocal distance
-            distance = local_distance(git, state, target.sha, where=where) if state is not None else None
+            distance = how_far(git, where, state.head, target.sha) if state is not None else None
             return distance is not None or has_commit(git, where, target.sha)
 
+        if only_if_missing and present():
+            return distance
         try:
-            fetch_target(git, where, self.url, target, remote=self.remote, depth=self.depth, present=present,
-                         only_if_missing=only_if_missing)
+            Fetch(git, self.url, self.options.remote, self.options.depth).target(where, target, present, missing=only_if_missing)
         except GitCommandError:
             git_dir = os.path.join(path, ".git")
             packs = [item for item in find_leftovers(path, git_dir, self.owner_uid) if item.is_objects]
@@ -438,14 +402,10 @@ class GitOpsSynchronizer:
         if target.kind == BRANCH:
             git.run(["-C", path, "checkout", "--quiet", "--force", "-B", target.name or "", target.sha, "--"],
                     summary=f"cannot check out {target.describe()}")
-            if upstream != f"{self.remote}/{target.name}":
-                git.run(["-C", path, "config", "--", f"branch.{target.name}.remote", self.remote])
+            if upstream != f"{self.options.remote}/{target.name}":
+                git.run(["-C", path, "config", "--", f"branch.{target.name}.remote", self.options.remote])
                 git.run(["-C", path, "config", "--", f"branch.{target.name}.merge", f"refs/heads/{target.name}"])
         else:
             git.run(["-C", path, "checkout", "--quiet", "--force", "--detach", target.sha, "--"],
                     summary=f"cannot check out {target.describe()}")
 
-
-def _choice(option: str, value: str, choices: t.Sequence[str]) -> None:
-    if value not in choices:
-        raise InvalidOption(option, f"must be one of {', '.join(choices)}, not '{value}'")

@@ -4,17 +4,18 @@
 """Public API: the drift-detection synchronizer.
 
 ``GitOpsSynchronizer(repo_path, target_branch)`` compares the desired revision
-(the head of the target branch: the local branch ref by default, or the tip on
-the checkout's remote with ``compare_to="remote"``) with the revision actually
-deployed (the checkout's HEAD), reports each difference as a readable line, and
-records reconciliations. Reading never writes and never raises for a missing or
+(the tip of the target branch on the checkout's remote, or with
+``compare_to="local"`` the local branch ref, read with no network) with the
+revision actually deployed (the one the last sync recorded; HEAD when none
+was), reports each difference as a readable line, and records
+reconciliations. Reading never writes and never raises for a missing or
 foreign path: such a path gives a status.
 
 Example::
 
     from ansible_collections.fleetops.gitops.plugins.module_utils.drift import GitOpsSynchronizer
 
-    status = GitOpsSynchronizer("/srv/app", "main", compare_to="remote").sync_state()
+    status = GitOpsSynchronizer("/srv/app", "main").sync_state()
     print(status.state.name, status.drift_details)
 """
 
@@ -25,15 +26,15 @@ import os
 import typing as t
 from dataclasses import dataclass, field, replace
 
-from ansible_collections.fleetops.gitops.plugins.module_utils._access import RemoteAccess
 from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState, git_dir, read_checkout_state
-from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError, InvalidOption
-from ansible_collections.fleetops.gitops.plugins.module_utils._findings import find_drift, local_distance
+from ansible_collections.fleetops.gitops.plugins.module_utils._errors import DriftUnknown, GitOpsError, InvalidOption
+from ansible_collections.fleetops.gitops.plugins.module_utils._findings import Desired, find_drift
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner, runner_for
-from ansible_collections.fleetops.gitops.plugins.module_utils._history import Where
+from ansible_collections.fleetops.gitops.plugins.module_utils._history import Where, how_far
 from ansible_collections.fleetops.gitops.plugins.module_utils._identity import resolve_run_as
 from ansible_collections.fleetops.gitops.plugins.module_utils._peek import ahead_behind
-from ansible_collections.fleetops.gitops.plugins.module_utils._refs import BRANCH, Target, is_commit_sha, resolve, validate_ref_name, validate_remote_name
+from ansible_collections.fleetops.gitops.plugins.module_utils._options import DriftOptions
+from ansible_collections.fleetops.gitops.plugins.module_utils._refs import BRANCH, Target, resolve, validate_ref_name
 from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import Record, last_synced_at, record_sync, utc_now
 from ansible_collections.fleetops.gitops.plugins.module_utils._sync_plan import REWRITTEN, divergence_of
 from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncState, SyncStatus
@@ -41,12 +42,10 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._url import RepoUr
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer as CheckoutSynchronizer
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import SyncResult
 
-__all__ = ["DriftResult", "GitOpsSynchronizer", "SyncState", "SyncStatus"]
+__all__ = ["DriftOptions", "DriftResult", "GitOpsSynchronizer", "SyncState", "SyncStatus"]
 
 log = logging.getLogger(__name__)
 
-HEAD_TIMEOUT = 10.0
-COMPARE_TO = ("local", "remote")
 DEFAULT_BRANCH = "HEAD"  # as a branch: the remote's default branch (the modules' default; the spec's is main)
 
 
@@ -82,45 +81,23 @@ class DriftResult:
 class GitOpsSynchronizer:
     """Drift detection for one checkout against the head of its target branch.
 
-    ``compare_to="local"`` (the default) reads the local branch ref with no
-    network; ``"remote"`` asks the remote (``repo_url``, else the checkout's
-    configured ``remote``) with one read-only ``git ls-remote``.
+    ``compare_to="remote"`` (the default, as in gitops_drift) asks the remote (``repo_url``, else the checkout's
+    configured ``remote``) with one read-only ``git ls-remote``; ``"local"`` reads the local branch ref.
     """
 
-    def __init__(
-        self,
-        repo_path: str,
-        target_branch: str = "main",
-        *,
-        compare_to: str = "local",
-        remote: str = "origin",
-        repo_url: str | None = None,
-        timeout: float = HEAD_TIMEOUT,
-        revision: str | None = None,
-        owner: str | None = None,
-        group: str | None = None,
-        access: RemoteAccess | None = None,
-        sync_options: t.Mapping[str, t.Any] | None = None,
-    ) -> None:
+    def __init__(self, repo_path: str, target_branch: str = "main", options: DriftOptions | None = None,
+                 **changes: t.Any) -> None:
+        """``options`` say how (``compare_to="remote"`` and the spec's 10-second timeout when absent); keyword
+        arguments naming its fields change a few (``compare_to="local"``), validated as the options are."""
         validate_ref_name("branch", target_branch)
-        validate_remote_name("remote", remote)
-        if compare_to not in COMPARE_TO:
-            raise InvalidOption("compare_to", f"must be one of {', '.join(COMPARE_TO)}, not '{compare_to}'")
-        if revision is not None and not is_commit_sha(revision):
-            raise InvalidOption("revision", f"must be a full commit SHA, not '{revision}'")
+        self.options = replace(options or DriftOptions(), **changes)
         self.repo_path = os.path.abspath(os.path.expanduser(repo_path))
         self.target_branch = target_branch
         self.branch: str | None = None if target_branch == DEFAULT_BRANCH else target_branch  # HEAD: known once asked
-        self.compare_to = compare_to
-        self.remote = remote
-        self.repo_url: RepoUrl | None = parse_repo_url(repo_url) if repo_url else None
-        self.timeout = timeout
-        self.revision = revision
-        self.owner, self.group = owner, group
-        self.run_as = resolve_run_as(owner, group)
-        self.access = access or RemoteAccess()
-        self.sync_options = dict(sync_options or {})
+        self.repo_url: RepoUrl | None = parse_repo_url(self.options.repo_url) if self.options.repo_url else None
+        self.run_as = resolve_run_as(self.options.owner, self.options.group)
         self.last_error: str | None = None
+        self.failure: GitOpsError | None = None  # the error behind last_error, kept whole for the modules
         self.checkout: CheckoutState | None = None
         self._status = SyncStatus(last_synced_at=last_synced_at(git_dir(repo_path)))
 
@@ -131,30 +108,27 @@ class GitOpsSynchronizer:
         checkout's git directory; HEAD only when nothing was ever recorded. HEAD elsewhere is a finding of its own.
         Without a desired revision (no branch to read) the state is UNKNOWN, never DRIFTED.
         """
-        self.last_error = None
+        self.last_error, self.failure = None, None
         with self._runner() as git:
             try:
-                state = read_checkout_state(git, self.repo_path, self.remote)
+                state = read_checkout_state(git, self.repo_path, self.options.remote)
                 self.checkout = state
                 self._trust_configured_origin(git, state)
                 desired = self._get_head_revision(git, state)
                 record = Record.read(state.git_dir, self.run_as.uid if self.run_as else None) if state.is_checkout else None
                 actual = record.revision if record else state.head
-                url = (self.repo_url or self._configured_url(state)) if self.compare_to == "remote" else None
+                url = (self.repo_url or self._configured_url(state)) if self.options.compare_to == "remote" else None
                 where = Where.checkout(self.repo_path, state.git_dir)
-                distance = local_distance(git, state, desired, actual=actual)
+                distance = how_far(git, where, actual, desired)
                 if distance is None and url is not None and actual and desired and actual != desired:
                     distance = ahead_behind(git, state.git_dir or "", actual, url, desired)  # not fetched yet: a peek
                 divergence = divergence_of(distance, actual, record, Target(BRANCH, self.branch, desired or ""),
                                            shallow=where.shallow)
-                moved = local_distance(git, state, actual, where=where) if record and state.head != actual else None
-                findings = find_drift(
-                    state, desired=desired, branch=self.branch, remote=self.remote, distance=distance,
-                    rewritten=divergence == REWRITTEN, recorded=record.revision if record else None, head_distance=moved,
-                    expected_url=self.repo_url,
-                )
+                moved = how_far(git, where, state.head, actual) if record else None
+                findings = find_drift(state, Desired(desired, self.branch, self.options.remote, distance, divergence == REWRITTEN,
+                                                     record.revision if record else None, moved, self.repo_url))
             except GitOpsError as error:
-                self._fail(str(error))
+                self._fail(str(error), error)
                 self._status = SyncStatus(SyncState.ERROR, None, None, self._status.last_synced_at, [str(error)])
                 return self._status
         if desired is None:
@@ -197,13 +171,12 @@ class GitOpsSynchronizer:
             actual = desired
             directory = git_dir(self.repo_path)
             owner = self.run_as.ids if self.run_as else None
-            when = record_sync(directory, desired, version=self.target_branch, kind=BRANCH, name=self.branch,
-                               owner=owner) if directory else utc_now()
+            when = record_sync(directory, Record(desired, BRANCH, self.branch, self.target_branch), owner=owner) \
+                if directory else utc_now()
         self._status = SyncStatus(SyncState.IN_SYNC, desired, actual, when, [])
         return self._status
 
-    def run(self, *, reconcile: bool = False, check_mode: bool = False, diff: bool = False,
-            local_changes: str = "backup") -> DriftResult:
+    def run(self, *, reconcile: bool = False, check_mode: bool = False, diff: bool = False) -> DriftResult:
         """Detect drift and, if asked (and not in check mode), reconcile through the clone/pull synchronizer.
 
         Raises GitOpsError when drift cannot be judged (the desired revision is
@@ -211,7 +184,9 @@ class GitOpsSynchronizer:
         """
         found = self.sync_state()
         if found.state in (SyncState.UNKNOWN, SyncState.ERROR):
-            raise GitOpsError(f"cannot tell whether {self.repo_path} drifted: {self.last_error}")
+            error = DriftUnknown(f"cannot tell whether {self.repo_path} drifted: {self.last_error}", self.failure)
+            error.revisions = (found.desired_revision, found.actual_revision)
+            raise error from self.failure
         result = DriftResult(found, found)
         if found.desired_revision is None and self.last_error:
             result.warnings.append(f"{self.repo_path}: drift found, but the desired revision is unknown: {self.last_error}")
@@ -221,7 +196,7 @@ class GitOpsSynchronizer:
             if reconcile:
                 raise GitOpsError(f"cannot reconcile {self.repo_path}: the desired revision is unknown ({self.last_error})")
             return result
-        checkout = self._checkout_synchronizer(local_changes)
+        checkout = self._checkout_synchronizer()
         ref = f"refs/heads/{self.branch}"
         if check_mode or not reconcile:
             # planning the sync read-only also fails where the real run would (local_changes=fail)
@@ -236,13 +211,11 @@ class GitOpsSynchronizer:
         result.diff = result.sync.diff if result.sync else None
         return result
 
-    def _checkout_synchronizer(self, local_changes: str) -> CheckoutSynchronizer:
+    def _checkout_synchronizer(self) -> CheckoutSynchronizer:
         url = self.repo_url or self._configured_url(self.checkout)
         if url is None:
             raise InvalidOption("repo", f"is required to reconcile {self.repo_path}: there is no checkout to read the remote URL from")
-        return CheckoutSynchronizer(url.raw, self.repo_path, remote=self.remote, local_changes=local_changes,
-                                    timeout=self.timeout, owner=self.owner, group=self.group, access=self.access,
-                                    **self.sync_options)
+        return CheckoutSynchronizer(url.raw, self.repo_path, self.options.sync_options())
 
     def get_sync_status(self) -> SyncStatus:
         """The last known status, without asking git again."""
@@ -253,13 +226,16 @@ class GitOpsSynchronizer:
 
         A ``revision`` given to the constructor (resolved once, elsewhere) is the answer without asking git.
         """
-        if self.revision is not None:
-            return self.revision
+        if self.options.revision is not None:
+            return self.options.revision
         if git is None:
             with self._runner() as own:
                 return self._get_head_revision(own, state)
         try:
-            if self.compare_to == "remote":
+            if state is None:  # called on its own (the spec's method): the checkout says which remote to ask
+                state = read_checkout_state(git, self.repo_path, self.options.remote)
+                self._trust_configured_origin(git, state)
+            if self.options.compare_to == "remote":
                 url = self.repo_url or self._configured_url(state)
                 if url is None:
                     self._fail("no repository URL to ask: give repo, or a checkout with a configured remote")
@@ -281,16 +257,16 @@ class GitOpsSynchronizer:
                 return None
             return result.stdout.strip()
         except GitOpsError as error:
-            self._fail(str(error))
+            self._fail(str(error), error)
             return None
 
     def _local_default_branch(self, git: GitRunner) -> str | None:
         """The remote's default branch as the checkout last heard of it (``refs/remotes/<remote>/HEAD``), with no network."""
-        found = git.run(["-C", self.repo_path, "symbolic-ref", "--quiet", "--", f"refs/remotes/{self.remote}/HEAD"],
+        found = git.run(["-C", self.repo_path, "symbolic-ref", "--quiet", "--", f"refs/remotes/{self.options.remote}/HEAD"],
                         ok=(0, 1, 128)).stdout.strip()
-        prefix = f"refs/remotes/{self.remote}/"
+        prefix = f"refs/remotes/{self.options.remote}/"
         if not found.startswith(prefix):
-            self._fail(f"the checkout does not know the default branch of '{self.remote}' (no refs/remotes/{self.remote}/HEAD): give branch")
+            self._fail(f"the checkout does not know the default branch of '{self.options.remote}' (no refs/remotes/{self.options.remote}/HEAD): give branch")
             return None
         return found[len(prefix):]
 
@@ -305,14 +281,14 @@ class GitOpsSynchronizer:
         if state is None or not state.remote_url:
             return None
         try:
-            return parse_repo_url(state.remote_url, f"remote.{self.remote}.url")
+            return parse_repo_url(state.remote_url, f"remote.{self.options.remote}.url")
         except InvalidOption as error:
-            self._fail(str(error))
+            self._fail(str(error), error)
             return None
 
     def _runner(self) -> GitRunner:
-        return runner_for(self.repo_url, self.timeout, self.run_as, self.access)
+        return runner_for(self.repo_url, self.options.timeout, self.run_as, self.options.access)
 
-    def _fail(self, message: str) -> None:
-        self.last_error = message
+    def _fail(self, message: str, error: GitOpsError | None = None) -> None:
+        self.last_error, self.failure = message, error
         log.warning("%s: %s", self.repo_path, message)

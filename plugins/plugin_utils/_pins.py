@@ -140,11 +140,7 @@ def pin_checkouts(args: dict[str, t.Any], play_id: str, *, version_key: str, ver
         version = _version(form, version_key, version_alias) or defaults["version"]
         if repo and not form.get("revision") and not is_commit_sha(version):
             todo.append((form, repo, version))
-    access = RemoteAccess.from_options(  # the call's credentials reach the controller's ls-remote too
-        transports=args.get("allowed_transports"), username=args.get("username"), password=args.get("password"),
-        token=args.get("token"), ssh_key=args.get("ssh_key"), known_hosts=args.get("known_hosts"),
-        accept_new_hostkey=bool(args.get("accept_newhostkey")), redirects=args.get("follow_redirects"),
-    )
+    access = RemoteAccess.from_params({"username": args.get("username"), "password": args.get("password"), "token": args.get("token"), "ssh_key": args.get("ssh_key"), "known_hosts": args.get("known_hosts"), "accept_newhostkey": bool(args.get("accept_newhostkey")), "follow_redirects": args.get("follow_redirects")})
     targets = PlayPins(play_id).targets(((repo, version) for _form, repo, version in todo), float(defaults["timeout"]), access)
     failures = []
     for form, repo, version in todo:

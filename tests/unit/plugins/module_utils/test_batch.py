@@ -5,11 +5,20 @@
 
 from __future__ import annotations
 
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
 import typing as t
+from pathlib import Path
 
 import pytest
 
-from ansible_collections.fleetops.gitops.plugins.module_utils._argspec import drift_module_spec, drift_one, sync_module_spec, sync_one
+from ansible_collections.fleetops.gitops.plugins.module_utils._argspec import drift_module_spec, sync_module_spec
+from ansible_collections.fleetops.gitops.plugins.module_utils._item_tasks import drift_one, sync_one
+from ansible_collections.fleetops.gitops.plugins.module_utils import _batch as batch_module
 from ansible_collections.fleetops.gitops.plugins.module_utils._batch import execute, secrets_in_params
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitNotFound, InvalidOption
 from ansible_collections.fleetops.gitops.tests.unit.helpers.module_params import params as _params
@@ -152,3 +161,54 @@ def test_checkouts_that_nest_are_refused_up_front(upstream, tmp_path, git_counte
     with pytest.raises(InvalidOption, match=f"item {numbers[inner]}: dest {inner} is inside item {numbers[outer]}'s dest {outer}"):
         execute(sync_one, _params(sync_module_spec(), checkouts=items), key="dest", check_mode=False, diff=False)
     assert git_counter.commands() == [] and not (tmp_path / "srv").exists()
+
+
+@pytest.mark.parametrize("spec, task, key", [(sync_module_spec, sync_one, "dest"), (drift_module_spec, drift_one, "path")])
+def test_the_single_form_says_git_missing_too(spec, task, key, upstream, tmp_path, monkeypatch):
+    """The drift path once turned the error into text and raised a bare one: the role's git_missing path never ran."""
+    monkeypatch.setenv("PATH", str(tmp_path / "no-git-here"))
+    outcome = execute(task, _params(spec(), repo=upstream.url, **{key: str(tmp_path / "app")}), key=key, check_mode=True,
+                      diff=False)
+    assert outcome.failed and "git is not installed" in outcome.msg
+    assert outcome.result["git_missing"] is True and outcome.result["status"]["state"] == "ERROR"
+
+
+# Runs execute() in the interpreter given: which thread each checkout ran in, with and without an owner.
+_THREADS = """
+import json, sys, threading
+from ansible_collections.fleetops.gitops.plugins.module_utils._batch import ItemOutcome, execute
+
+def task(spec, check_mode, diff):
+    alone = threading.current_thread() is threading.main_thread()
+    return ItemOutcome(spec["dest"], {"changed": False, "status": {"state": "IN_SYNC"}, "main_thread": alone})
+
+found = {}
+for owner in (None, "nobody"):
+    items = [{"dest": "/srv/c%d" % n, "owner": owner} for n in range(4)]
+    result = execute(task, {"checkouts": items, "parallel": 8}, key="dest", check_mode=True, diff=False).result
+    found[str(owner)] = [item["main_thread"] for item in result["results"]]
+print(json.dumps(found))
+"""
+
+
+def _python38() -> str | None:
+    """A working python3.8: the pyenv builds make venv links, else one on PATH (a pyenv shim may not work)."""
+    builds = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.8.*/bin/python3.8")), reverse=True)
+    for candidate in builds + [shutil.which("python3.8") or ""]:
+        if candidate and subprocess.run([candidate, "-c", ""], capture_output=True, check=False).returncode == 0:
+            return candidate
+    return None
+
+
+@pytest.mark.parametrize("python, one_thread_with_owner", [("3.8", True), ("this", False)])
+def test_python_3_8_runs_checkouts_with_an_owner_one_at_a_time(python, one_thread_with_owner):
+    """On 3.8 git drops to the owner in a preexec_fn, which must not run beside other threads: such a batch runs in the
+    module's one thread. Without an owner, and on 3.9+ (Popen's user/group), the checkouts run in parallel."""
+    interpreter = sys.executable if python == "this" else _python38()
+    if interpreter is None:
+        pytest.skip("no Python 3.8 on this machine (make venv links the pyenv builds)")
+    root = Path(batch_module.__file__).parents[5]  # the folder that holds ansible_collections/ (links not followed)
+    run = subprocess.run([interpreter, "-c", _THREADS], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, PYTHONPATH=str(root)))
+    found = json.loads(run.stdout)
+    assert found == {"None": [False] * 4, "nobody": [one_thread_with_owner] * 4}

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.fleetops.gitops.plugins.module_utils._argspec import sync_module_spec, sync_one
+from ansible_collections.fleetops.gitops.plugins.module_utils._argspec import sync_module_spec
+from ansible_collections.fleetops.gitops.plugins.module_utils._item_tasks import sync_one
 from ansible_collections.fleetops.gitops.plugins.module_utils._batch import execute
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitCommandError, HistoryRewritten, InvalidOption, RefNotFound
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer as Checkout
@@ -65,7 +66,7 @@ def test_the_drift_synchronizer_method_by_method(upstream, tmp_path):
     dest = tmp_path / "app"
     Checkout(upstream.url, str(dest)).run("main")
     synced = upstream.head()
-    drift = Drift(str(dest))  # target_branch defaults to main; the local branch head is the desired revision
+    drift = Drift(str(dest))  # target_branch defaults to main; its tip on the checkout's remote is the desired revision
     assert drift.target_branch == "main"
     status = drift.sync_state()
     assert isinstance(status, SyncStatus) and (status.state, status.desired_revision, status.actual_revision) == (

@@ -178,12 +178,12 @@ def _repo_path(served: t.Callable[[str], str]) -> str:
 def _credentials(how: str, accounts: t.Any, url: str) -> tuple[str, RemoteAccess | None, str]:
     """(secret, access, url) for one way of giving credentials: the password option, a token, or inside the URL."""
     if how == "password":
-        return SECRET, RemoteAccess.from_options(username=USER, password=SECRET), url
+        return SECRET, RemoteAccess.from_params({"username": USER, "password": SECRET}), url
     if how == "token":
         token = "t0ken-redirect-7Hq2"
         accounts.add_account("x-access-token", token)  # both origins take it: a client that hands it over succeeds
-        return token, RemoteAccess.from_options(token=token), url
-    return SECRET, None, url.replace("https://", f"https://{USER}:{SECRET}@", 1)
+        return token, RemoteAccess.from_params({"token": token}), url
+    return SECRET, RemoteAccess(), url.replace("https://", f"https://{USER}:{SECRET}@", 1)
 
 
 @pytest.mark.parametrize("how", ["password", "token", "url"])

@@ -40,7 +40,7 @@ def test_an_upstream_commit_is_drift_against_the_remote_only(checkout, upstream)
     assert remote.state is SyncState.DRIFTED and remote.desired_revision == new
     # the new commit is looked at in a throwaway repository, so the distance is known without fetching into the checkout
     assert remote.drift_details == [f"revision differs: recorded {upstream.head('main~1')[:12]}, desired {new[:12]} (1 commit behind)"]
-    assert GitOpsSynchronizer(str(checkout), "main").sync_state().state is SyncState.IN_SYNC  # local ref unchanged
+    assert GitOpsSynchronizer(str(checkout), "main", compare_to="local").sync_state().state is SyncState.IN_SYNC  # local ref unchanged
 
 
 def test_the_distance_is_counted_once_the_commit_is_fetched(checkout, upstream):
@@ -105,8 +105,8 @@ def test_reading_writes_nothing(checkout, upstream):
     upstream.commit()
     (checkout / "file0.txt").write_text("hand edit\n")
     before = snapshot(checkout)
-    GitOpsSynchronizer(str(checkout), "main", compare_to="remote").sync_state()
     GitOpsSynchronizer(str(checkout), "main").sync_state()
+    GitOpsSynchronizer(str(checkout), "main", compare_to="local").sync_state()
     assert snapshot(checkout) == before
 
 

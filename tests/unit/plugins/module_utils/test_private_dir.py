@@ -22,7 +22,7 @@ _RUN = """
 import sys
 from ansible_collections.fleetops.gitops.plugins.module_utils._access import RemoteAccess
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer
-GitOpsSynchronizer(sys.argv[1], sys.argv[2], access=RemoteAccess.from_options(known_hosts="h ssh-ed25519 AAAA")).run("main")
+GitOpsSynchronizer(sys.argv[1], sys.argv[2], access=RemoteAccess.from_params({"known_hosts": "h ssh-ed25519 AAAA"})).run("main")
 """
 
 

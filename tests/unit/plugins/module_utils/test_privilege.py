@@ -608,9 +608,9 @@ def test_mode_is_never_applied_through_a_symlink_at_dest(owned_upstream, base, o
 _FAKE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot a key: git over file:// never starts ssh\n-----END OPENSSH PRIVATE KEY-----\n"
 _HOST_LINE = "[git.example.invalid]:22 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDrQB3r3pUcUrKWyB4VduZEe8v0oAoLrCBiz2yfEldcd"
 _ACCESS = {
-    "known_hosts": lambda: RemoteAccess.from_options(known_hosts=_HOST_LINE),
-    "askpass": lambda: RemoteAccess.from_options(username="deploy", password="not-used-by-file-urls"),
-    "ssh_key": lambda: RemoteAccess.from_options(ssh_key=_FAKE_KEY),
+    "known_hosts": lambda: RemoteAccess.from_params({"known_hosts": _HOST_LINE}),
+    "askpass": lambda: RemoteAccess.from_params({"username": "deploy", "password": "not-used-by-file-urls"}),
+    "ssh_key": lambda: RemoteAccess.from_params({"ssh_key": _FAKE_KEY}),
 }
 
 
@@ -721,12 +721,12 @@ def test_the_private_temp_folder_itself_is_never_written_through_a_symlink(owned
     known_hosts file (access_files) or the GNUPGHOME and allowed_signers (signatures) root makes next by path
     would land in there. The syncs run four at a time in threads, as the batch form runs them."""
     if user == "access_files":
-        access, policy, signing = RemoteAccess.from_options(username="deploy", password="unused", known_hosts=_HOST_LINE), None, []
+        access, policy, signing = RemoteAccess.from_params({"username": "deploy", "password": "unused", "known_hosts": _HOST_LINE}), SignaturePolicy(), []
     else:
         key = tmp_path / "signing"
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
         signing = ["-c", "gpg.format=ssh", "-c", f"user.signingkey={key}"]
-        access = None
+        access = RemoteAccess()
         policy = SignaturePolicy("commit", (), allowed_signers=f"signer@example.invalid {key.with_suffix('.pub').read_text()}")
         owned_upstream.git(*signing, "commit", "--quiet", "--allow-empty", "-S", "-m", "signed")
     syncs = [GitOpsSynchronizer(owned_upstream.url, str(base / f"app{n}"), owner=other_user, access=access, signatures=policy)

@@ -133,10 +133,7 @@ def test_no_config_key_makes_git_run_a_program(key, make_upstream, tmp_path, mon
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("PATH", f"{trap.bin}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("GIT_SSL_CAINFO", servers.ca_file)
-    access = RemoteAccess.from_options(
-        username="alice", password="s3cret-pw",
-        ssh_key=Path(sshd.key).read_text() if sshd else None, known_hosts=sshd.known_hosts if sshd else None,
-    )
+    access = RemoteAccess.from_params({"username": "alice", "password": "s3cret-pw", "ssh_key": Path(sshd.key).read_text() if sshd else None, "known_hosts": sshd.known_hosts if sshd else None})
     policy = SignaturePolicy("commit", (), signer["signers"])
     signing = ["-c", "gpg.format=ssh", "-c", f"user.signingkey={signer['key']}"]
 

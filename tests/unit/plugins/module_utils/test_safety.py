@@ -118,7 +118,7 @@ def test_config_that_runs_commands_never_runs(upstream, served, servers, tmp_pat
         (hooks / hook).chmod(0o755)
     monkeypatch.setenv("GIT_SSL_CAINFO", servers.ca_file)
     url = {"file": upstream.url, "git": served("git"), "https": served("https")}[transport]
-    access = RemoteAccess.from_options(username="alice", password="s3cret-pw")  # https asks, so a helper would be run
+    access = RemoteAccess.from_params({"username": "alice", "password": "s3cret-pw"})  # https asks, so a helper would be run
     dest = tmp_path / "app"
     GitOpsSynchronizer(url, str(dest), access=access).run("main")
     (dest / ".git" / "hooks").mkdir(exist_ok=True)  # no template was copied: plant the hooks by hand
@@ -165,13 +165,13 @@ def test_hostile_submodules_are_refused_by_the_object_checks(upstream, tmp_path)
 def test_a_password_reaches_git_only_through_the_credential_helper(upstream, served, servers, tmp_path, git_counter, monkeypatch):
     monkeypatch.setenv("GIT_SSL_CAINFO", servers.ca_file)
     dest = tmp_path / "app"
-    access = RemoteAccess.from_options(username="alice", password="s3cret-pw")
+    access = RemoteAccess.from_params({"username": "alice", "password": "s3cret-pw"})
     result = GitOpsSynchronizer(served("https"), str(dest), access=access).run("main", diff=True)
     assert result.changed and _git(dest, "rev-parse", "HEAD") == upstream.head()
     assert not any("s3cret-pw" in command for command in git_counter.commands())  # argv is what /proc/*/cmdline shows
     assert "s3cret-pw" not in (dest / ".git" / "config").read_text() + json.dumps(result.to_dict())
     with pytest.raises(GitCommandError) as caught:
-        GitOpsSynchronizer(served("https"), str(tmp_path / "b"), access=RemoteAccess.from_options(token="wrong-t0ken")).run("main")
+        GitOpsSynchronizer(served("https"), str(tmp_path / "b"), access=RemoteAccess.from_params({"token": "wrong-t0ken"})).run("main")
     assert "wrong-t0ken" not in str(caught.value) + json.dumps(caught.value.details())
 
 
@@ -187,7 +187,7 @@ def test_a_secret_in_any_url_form_is_masked_everywhere(url, tmp_path):
 def test_an_ssh_key_is_used_from_a_private_file_that_is_removed(upstream, sshd, tmp_path, git_counter):
     before = _private_dirs()
     dest = tmp_path / "app"
-    access = RemoteAccess.from_options(ssh_key=Path(sshd.key).read_text(), known_hosts=sshd.known_hosts)
+    access = RemoteAccess.from_params({"ssh_key": Path(sshd.key).read_text(), "known_hosts": sshd.known_hosts})
     assert GitOpsSynchronizer(sshd.url(str(upstream.path)), str(dest), access=access).run("main").changed
     assert _git(dest, "rev-parse", "HEAD") == upstream.head()
     assert _private_dirs() == before
@@ -205,7 +205,7 @@ def test_host_keys_are_checked_strictly(upstream, sshd, tmp_path):
     url = sshd.url(str(upstream.path))
 
     def sync(name: str, known_hosts: str, accept_new: bool = False) -> bool:
-        access = RemoteAccess.from_options(ssh_key=key, known_hosts=known_hosts, accept_new_hostkey=accept_new)
+        access = RemoteAccess.from_params({"ssh_key": key, "known_hosts": known_hosts, "accept_newhostkey": accept_new})
         return GitOpsSynchronizer(url, str(tmp_path / name), access=access).run("main").changed
 
     for name, known_hosts, accept_new in (("changed", wrong, False), ("changed-new", wrong, True), ("unknown", elsewhere, False)):
@@ -219,7 +219,7 @@ def test_host_keys_are_checked_strictly(upstream, sshd, tmp_path):
 def test_core_sshcommand_in_a_checkout_never_runs(upstream, sshd, tmp_path):
     marker = tmp_path / "pwned-ssh"
     dest = tmp_path / "app"
-    access = RemoteAccess.from_options(ssh_key=Path(sshd.key).read_text(), known_hosts=sshd.known_hosts)
+    access = RemoteAccess.from_params({"ssh_key": Path(sshd.key).read_text(), "known_hosts": sshd.known_hosts})
     sync = GitOpsSynchronizer(sshd.url(str(upstream.path)), str(dest), access=access)
     sync.run("main")
     _git(dest, "config", "core.sshCommand", f"touch {marker}; ssh")
