@@ -85,8 +85,9 @@ TARGETS = [
     ("cold clone: at most 1.2 × (floor + Ansible floor)", "clone", 200, "file", ("role", "batch"), "floor", 1.2),
     ("git daemon audit: faster than the serial floor", "check", 200, "git", ("role", "batch"), "serial", 1.0),
     ("no-op, 50 checkouts: under a quarter of ansible.builtin.git (issue 3)", "noop", 50, "file", ("role",), "builtin", 0.25),
-    ("git processes per checkout, no-op: at most 3", "noop", 200, "file", ("role", "batch"), "git", 3),
-    ("git processes per checkout, --check audit: at most 3", "check", 200, "file", ("role", "batch"), "git", 3),
+    # two per checkout, and one per task: the git config that lists the host's filter drivers
+    ("git processes per checkout, no-op: 2 (+ 1 per task)", "noop", 200, "file", ("role", "batch"), "git", 2 + 1 / 200),
+    ("git processes per checkout, --check audit: 2 (+ 1 per task)", "check", 200, "file", ("role", "batch"), "git", 2 + 1 / 200),
 ]
 MEMORY_TARGET = (1000, 100.0)  # checkouts in one call, MiB
 
@@ -124,7 +125,7 @@ def targets(doc: dict[str, t.Any]) -> list[dict[str, t.Any]]:
 
 
 def _target_value(row: dict[str, t.Any]) -> str:
-    """As the target reads: ``1.21 ×`` of the floors, ``37 × faster``, ``3 processes``, ``35.6 MiB``."""
+    """As the target reads: ``1.21 ×`` of the floors, ``37 × faster``, ``2.005 processes``, ``35.6 MiB``."""
     if row["measure"] == "builtin":
         return f"{1 / row['value']:.1f} × faster" if row["limit"] < 1 / 4 else f"{row['value']:.2f} of builtin"
     if row["measure"] in ("floor", "serial"):

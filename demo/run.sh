@@ -23,7 +23,7 @@ upstream commit --quiet -m "first configuration"
 step "Sync: clone it to $work/srv/app"
 play site.yml
 
-step "Sync again: nothing to do (three git processes, nothing written)"
+step "Sync again: nothing to do (git status and git ls-remote for the checkout, nothing written)"
 play site.yml
 
 step "Drift: someone edits app.conf by hand, and a new commit lands upstream"

@@ -28,10 +28,10 @@ options:
   report_dir:
     description:
       - Folder to write the report files into; it is created when missing.
-      - The fact C(gitops_report_dir), set with M(ansible.builtin.set_fact), overrides this setting, as does the fact
-        C(checkouts_report_dir) the role C(fleetops.gitops.checkouts) sets from its variable of that name; the last value
-        set during the run is used. Only M(ansible.builtin.set_fact), which runs on the controller, can set them; the
-        same facts returned by a module on a managed host are ignored.
+      - The fact C(gitops_report_dir), set with M(ansible.builtin.set_fact) (the role C(fleetops.gitops.checkouts)
+        sets it from its variable C(checkouts_report_dir)), overrides this setting; the last value set during the
+        run is used. Only M(ansible.builtin.set_fact), which runs on the controller, can set it; the same fact
+        returned by a module on a managed host is ignored.
       - When neither is set, only the table is printed.
     type: path
     env:
@@ -68,7 +68,7 @@ notes:
   - Callbacks are set up before any play runs, so play and host variables cannot configure this one; the fact
     C(gitops_report_dir) is the way to choose the report directory from a playbook.
   - In the files, checkouts are sorted drifted first (every state but C(IN_SYNC)), then by host and path. In the
-    JUnit file C(DRIFTED) is a failure, C(ERROR) and C(UNKNOWN) are errors, and C(SYNCING) is skipped.
+    JUnit file C(DRIFTED) is a failure, C(ERROR) and C(UNKNOWN) are errors.
   - C(changed) of a checkout is true when any task of the run reported it changed.
 seealso:
   - module: fleetops.gitops.gitops_sync
@@ -111,12 +111,11 @@ from ansible import constants as C
 from ansible.plugins.callback import CallbackBase
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError
-from ansible_collections.fleetops.gitops.plugins.plugin_utils._report import FleetReport, report_dir_fact, table_lines
+from ansible_collections.fleetops.gitops.plugins.plugin_utils._report import FleetReport, report_dir_fact, table_lines, write_reports
 
 _MODULES = frozenset(("fleetops.gitops.gitops_sync", "fleetops.gitops.gitops_drift"))
 _SET_FACT = frozenset(("ansible.builtin.set_fact", "ansible.legacy.set_fact"))
-_COLORS = {"IN_SYNC": C.COLOR_OK, "DRIFTED": C.COLOR_CHANGED, "UNKNOWN": C.COLOR_WARN, "SYNCING": C.COLOR_WARN,
-           "ERROR": C.COLOR_ERROR}
+_COLORS = {"IN_SYNC": C.COLOR_OK, "DRIFTED": C.COLOR_CHANGED, "UNKNOWN": C.COLOR_WARN, "ERROR": C.COLOR_ERROR}
 
 
 class CallbackModule(CallbackBase):
@@ -159,7 +158,7 @@ class CallbackModule(CallbackBase):
             return
         directory = os.path.abspath(os.path.expanduser(directory))
         try:
-            written = self._report.write_reports(directory, self.get_option("formats") or [])
+            written = write_reports(directory, self.get_option("formats") or [], records)
         except (OSError, ValueError, GitOpsError) as error:
             self._display.warning(f"gitops_report: could not write the reports into {directory}: {error}")
             return

@@ -10,11 +10,15 @@ import typing as t
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import format_time, parse_time
+from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import format_time
 
 
 class SyncState(enum.Enum):
-    """Where a checkout stands against its desired revision."""
+    """Where a checkout stands against its desired revision.
+
+    SYNCING is what ``get_sync_status()`` of the drift API says while its ``reconcile`` deploys; the modules return
+    once a run is over, so never this state.
+    """
 
     IN_SYNC = "in_sync"
     DRIFTED = "drifted"
@@ -42,14 +46,3 @@ class SyncStatus:
             "last_synced_at": format_time(self.last_synced_at),
             "drift_details": list(self.drift_details),
         }
-
-    @classmethod
-    def from_dict(cls, data: t.Mapping[str, t.Any]) -> SyncStatus:
-        """The inverse of ``to_dict()``, for reports built from facts."""
-        return cls(
-            state=SyncState[data.get("state") or "UNKNOWN"],
-            desired_revision=data.get("desired_revision"),
-            actual_revision=data.get("actual_revision"),
-            last_synced_at=parse_time(data.get("last_synced_at")),
-            drift_details=list(data.get("drift_details") or []),
-        )

@@ -258,7 +258,7 @@ status:
   type: dict
   contains:
     state:
-      description: V(IN_SYNC), V(DRIFTED), V(UNKNOWN), V(SYNCING) or V(ERROR).
+      description: V(IN_SYNC), V(DRIFTED), V(UNKNOWN) or V(ERROR).
       type: str
       returned: success
       sample: DRIFTED

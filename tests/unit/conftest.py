@@ -13,6 +13,20 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.fleetops.gitops.tests.unit.helpers.git_fixtures import GitCounter, Upstream, load_gitserve, run_git
+from ansible_collections.fleetops.gitops.tests.unit.helpers.signing import GpgIdentity, make_gpg_identity
+
+
+@pytest.fixture(autouse=True, scope="session")
+def nothing_is_written_into_the_current_folder() -> t.Iterator[None]:
+    """No test, and no git a test starts, leaves a file in the folder the tests run from (the collection's root).
+
+    Empty files named ``get`` and ``store`` once appeared there: a credential helper planted as ``!touch``, which git
+    runs with the operation as its argument, in git's working folder.
+    """
+    before = set(os.listdir("."))
+    yield
+    added = sorted(set(os.listdir(".")) - before - {".pytest_cache"})
+    assert not added, f"the tests wrote into {os.getcwd()}: {added}"
 
 
 @pytest.fixture
@@ -54,6 +68,14 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[t.Any]:
         pytest.skip("needs root and openssh-server")
     with load_gitserve().SshServer(str(tmp_path_factory.mktemp("sshd") / "ssh")) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def gpg_identity(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[GpgIdentity]:
+    """One OpenPGP key pair for the session (making one takes a while); its gpg-agent is stopped at the end."""
+    identity = make_gpg_identity(tmp_path_factory.mktemp("gpg-identity") / "gnupg")
+    yield identity
+    identity.stop_agent()
 
 
 @pytest.fixture

@@ -205,12 +205,13 @@ def check_without_git(fleet: Fleet) -> None:
     common = ["--limit", "local01", "-e", f"nogit_path={path_without_git(fleet.work)}"]
     install = "Install git, which the host lacks"
     out = fleet.play(*common, "-e", "install_git=false", playbook="nogit.yml", expect_rc=2)
-    check("git is not installed" in task_output(out, "Stop - the checkouts failed") and f" : {install}]" not in out,
-          "without checkouts_install_git the role stops with the module's message and installs nothing")
+    first = task_output(out, "Sync the checkouts")
+    check("git is not installed" in first and '"git_missing": true' in first and f" : {install}]" not in out,
+          "without checkouts_install_git the role stops with the module's own result (git_missing kept) and installs nothing")
     out = fleet.play(*common, "-e", "install_git=true", playbook="nogit.yml", expect_rc=2)
+    check("fatal:" not in task_output(out, "Sync the checkouts"), "with checkouts_install_git, git_missing lets the first call through")
     check("ok: [local01]" in task_output(out, install), "with checkouts_install_git the role ran the package manager for git")
-    check(out.count("TASK [fleetops.gitops.checkouts : Sync the checkouts]") == 2 and "git is not installed" in out,
-          "and then tried the checkouts again")
+    check("git is not installed" in task_output(out, "Sync the checkouts, now with git"), "and then made the call once more")
 
 
 def task_output(out: str, name: str) -> str:

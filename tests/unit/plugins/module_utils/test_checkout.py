@@ -10,7 +10,6 @@ import os
 import pwd
 import shutil
 import tempfile
-import time
 import typing as t
 from pathlib import Path
 
@@ -42,7 +41,7 @@ def test_clone_puts_head_on_the_branch_with_its_upstream(upstream, tmp_path):
     assert [p.name for p in dest.parent.iterdir()] == ["app"]  # no clone leftovers beside it
 
 
-def test_noop_runs_at_most_three_git_processes_and_writes_nothing(upstream, tmp_path, git_counter):
+def test_a_noop_runs_two_git_processes_and_writes_nothing(upstream, tmp_path, git_counter):
     dest = tmp_path / "app"
     sync = GitOpsSynchronizer(upstream.url, str(dest))
     sync.run("main")
@@ -54,14 +53,14 @@ def test_noop_runs_at_most_three_git_processes_and_writes_nothing(upstream, tmp_
     assert snapshot(dest) == before
 
 
-def test_noop_over_git_daemon_is_three_processes_too(upstream, served, tmp_path, git_counter):
+def test_a_noop_over_git_daemon_is_two_processes_too(upstream, served, tmp_path, git_counter):
     dest = tmp_path / "app"
     sync = GitOpsSynchronizer(served("git"), str(dest))
     assert sync.run("main").changed
     before = snapshot(dest)
     git_counter.reset()
     assert sync.run("main").changed is False
-    assert len(git_counter.commands()) <= 3
+    assert git_counter.subcommands() == ["status", "ls-remote"]
     assert snapshot(dest) == before
 
 
@@ -145,13 +144,14 @@ def test_update_follows_a_new_upstream_commit(upstream, tmp_path):
     dest = tmp_path / "app"
     sync = GitOpsSynchronizer(upstream.url, str(dest))
     first = sync.run("main")
-    time.sleep(1.1)
+    record = dest / ".git" / "fleetops-gitops.json"
+    record.write_text(json.dumps(dict(json.loads(record.read_text()), last_synced_at="2000-01-01T00:00:00Z")))
     new = upstream.commit({"added.txt": "hello\n"})
     result = sync.run("main", diff=True)
     assert (result.changed, result.plan.action, result.plan.before, result.plan.after) == (True, "update", first.plan.after, new)
     assert (dest / "added.txt").read_text() == "hello\n"
     assert _git(dest, "rev-parse", "origin/main") == new
-    assert result.status.last_synced_at > first.status.last_synced_at
+    assert result.status.last_synced_at >= first.status.last_synced_at and result.status.last_synced_at.year > 2000
     assert "A\tadded.txt" in result.diff["prepared"]
     assert result.diff["before"].startswith(f"revision: {first.plan.after}")
 
@@ -219,7 +219,9 @@ def test_backup_keeps_every_local_change_in_a_ref(upstream, tmp_path):
     (dest / "notes").mkdir()
     (dest / "notes" / "todo.txt").write_text("untracked work\n")
     (dest / "file1.txt").unlink()
-    index_before = (dest / ".git" / "index").read_bytes()
+    (dest / "file2.txt").write_text("staged edit\n")
+    _git(dest, "add", "file2.txt")
+    (dest / "file2.txt").write_text("edited again after staging\n")
     result = sync.run("main")
     assert result.changed and result.backup_ref.startswith("refs/gitops/backups/")
     assert _git(dest, "status", "--porcelain") == ""
@@ -227,7 +229,9 @@ def test_backup_keeps_every_local_change_in_a_ref(upstream, tmp_path):
     assert _git(dest, "show", f"{result.backup_ref}:notes/todo.txt") == "untracked work"
     assert "file1.txt" not in _git(dest, "ls-tree", "--name-only", result.backup_ref)
     assert _git(dest, "rev-parse", f"{result.backup_ref}^") == upstream.head()
-    assert index_before  # the index was there; the backup was built beside it, not in it
+    # the user's index is kept as it was, as the second parent (built beside it, not in it): the staged version too
+    assert _git(dest, "show", f"{result.backup_ref}:file2.txt") == "edited again after staging"
+    assert _git(dest, "show", f"{result.backup_ref}^2:file2.txt") == "staged edit"
 
 
 def test_discard_drops_local_changes_without_a_backup(upstream, tmp_path):
@@ -332,20 +336,18 @@ def test_an_empty_folder_and_a_symlink_to_one_are_cloned_into(upstream, tmp_path
     assert link.is_symlink() and (real / "file0.txt").exists()
 
 
-def test_a_refused_connection_fails_at_once(tmp_path):
-    start = time.monotonic()
+def test_a_refused_connection_is_tried_again_then_fails(tmp_path, git_counter):
+    """Refused is transient (a git server restarting): ``retries`` (2) more attempts, then the error, nothing made."""
     with pytest.raises(GitCommandError) as caught:
         GitOpsSynchronizer("git://127.0.0.1:9/nothing.git", str(tmp_path / "app"), timeout=30).run("main")
-    assert time.monotonic() - start < 10
-    assert caught.value.rc == 128 and "ls-remote" in caught.value.cmd
+    assert caught.value.rc == 128 and "ls-remote" in caught.value.cmd and "Connection refused" in caught.value.stderr
+    assert git_counter.subcommands() == ["ls-remote"] * 3
     assert not (tmp_path / "app").exists()
 
 
 def test_a_remote_that_hangs_fails_within_the_timeout(servers, tmp_path):
-    start = time.monotonic()
-    with pytest.raises(GitTimeout, match="timeout"):
+    with pytest.raises(GitTimeout, match=r"no answer within the 2 seconds of the timeout option \(git was stopped after [0-9.]+s\)"):
         GitOpsSynchronizer(f"{servers.blackhole_url}/hang.git", str(tmp_path / "app"), timeout=2).run("main")
-    assert time.monotonic() - start < 2 + 5
     assert not (tmp_path / "app").exists()
 
 

@@ -19,7 +19,7 @@ import pytest
 from ansible_collections.fleetops.gitops.plugins.module_utils._argspec import sync_module_spec
 from ansible_collections.fleetops.gitops.plugins.module_utils._item_tasks import sync_one
 from ansible_collections.fleetops.gitops.plugins.module_utils._batch import execute
-from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitCommandError, HistoryRewritten, InvalidOption, RefNotFound
+from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitCommandError, GitTimeout, HistoryRewritten, InvalidOption, RefNotFound
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer as Checkout
 from ansible_collections.fleetops.gitops.plugins.module_utils.drift import GitOpsSynchronizer as Drift
 from ansible_collections.fleetops.gitops.plugins.module_utils.drift import SyncState, SyncStatus
@@ -287,7 +287,7 @@ def test_a_refusal_reports_the_revisions_it_read(upstream, tmp_path):
 
 
 def test_a_remote_that_hangs_says_which_option_ran_out(servers, tmp_path):
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(GitTimeout) as caught:
         Checkout(f"{servers.blackhole_url}/x.git", str(tmp_path / "app"), timeout=2).run("main")
     message = str(caught.value)
     assert message.startswith(f"cannot resolve version 'main' on {servers.blackhole_url}/x.git: no answer within the 2 seconds "

@@ -134,7 +134,7 @@ def test_head_revision_is_none_with_a_warning_when_git_is_missing(checkout, monk
 def test_head_revision_is_none_when_the_remote_hangs(checkout, servers, caplog):
     drift = GitOpsSynchronizer(str(checkout), "main", compare_to="remote", repo_url=f"{servers.blackhole_url}/x.git", timeout=1)
     assert drift._get_head_revision() is None
-    assert "timeout" in caplog.text
+    assert "no answer within the 1 seconds of the timeout option" in caplog.text
     status = drift.sync_state()
     assert status.state is SyncState.UNKNOWN  # the URL differs from the checkout's, but without a desired revision: unknown
     assert status.desired_revision is None and status.drift_details[-1].startswith("desired revision unknown:")
@@ -201,11 +201,10 @@ def test_bad_options_are_refused():
         GitOpsSynchronizer("/tmp", "main", compare_to="elsewhere")
 
 
-def test_status_dict_is_json_safe_and_round_trips():
+def test_status_dict_is_json_safe():
     status = SyncStatus(SyncState.DRIFTED, "a" * 40, "b" * 40, datetime(2026, 12, 1, 7, 15, tzinfo=timezone.utc), ["x"])
     data = status.to_dict()
     assert json.loads(json.dumps(data)) == {
         "state": "DRIFTED", "desired_revision": "a" * 40, "actual_revision": "b" * 40,
         "last_synced_at": "2026-12-01T07:15:00Z", "drift_details": ["x"],
     }
-    assert SyncStatus.from_dict(data) == status

@@ -50,7 +50,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._access import RemoteAccess
-from ansible_collections.fleetops.gitops.plugins.module_utils._signatures import SignaturePolicy
+from ansible_collections.fleetops.gitops.plugins.module_utils._signatures import SignatureError, SignaturePolicy
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer
 from ansible_collections.fleetops.gitops.plugins.module_utils.drift import GitOpsSynchronizer as Drift
 from ansible_collections.fleetops.gitops.tests.unit.helpers.git_fixtures import Upstream
@@ -665,21 +665,24 @@ def test_the_peek_never_writes_alternates_through_a_symlink(owned_upstream, base
 
 # -- 6. signatures -------------------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def gpg_public_key(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """An OpenPGP public key to import: root runs gpg in the private GNUPGHOME, which is what the attacker wants."""
-    home = tmp_path_factory.mktemp("gnupg")
-    home.chmod(0o700)
-    env = dict(os.environ, GNUPGHOME=str(home))
-    subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key", "Signer <signer@example.invalid>", "ed25519",
-                    "sign", "never"], env=env, check=True, stderr=subprocess.DEVNULL)
-    public = subprocess.run(["gpg", "--armor", "--export"], env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
-    subprocess.run(["gpgconf", "--kill", "all"], env=env, check=False)
-    return public
+def test_a_gpg_signed_commit_verifies_with_an_owner(owned_upstream, base, other_user, gpg_identity):
+    """The keyring is made for the user git runs as, and gpg runs as them: once root made it, git as the owner then
+    found no key in it ("unknown key") where the same sync as root passed."""
+    if shutil.which("gpg") is None:
+        pytest.skip("needs gpg")
+    gpg_identity.sign_commit(owned_upstream.path)
+    signed = owned_upstream.head()
+    policy = SignaturePolicy("commit", (gpg_identity.public,))
+    dest = base / "app"
+    assert GitOpsSynchronizer(owned_upstream.url, str(dest), owner=other_user, signatures=policy).run("main").plan.after == signed
+    assert dest.stat().st_uid == pwd.getpwnam(other_user).pw_uid
+    owned_upstream.commit()  # unsigned: refused as the owner too, so the key was really checked
+    with pytest.raises(SignatureError, match="is not signed"):
+        GitOpsSynchronizer(owned_upstream.url, str(dest), owner=other_user, signatures=policy).run("main")
 
 
 @pytest.mark.parametrize("target", ["allowed_signers", "gnupg"])
-def test_signature_keys_are_never_written_through_a_symlink(owned_upstream, base, owned_tmp, other_user, tmp_path, gpg_public_key, target, request):
+def test_signature_keys_are_never_written_through_a_symlink(owned_upstream, base, owned_tmp, other_user, tmp_path, gpg_identity, target, request):
     """To verify signatures root makes a GNUPGHOME (and runs gpg in it to import the keys) and writes allowed_signers
     in a private temp folder the owner was given: the attacker plants a symlink to a victim file at allowed_signers,
     or exchanges the gnupg folder for a symlink to a root-only folder, as soon as it can."""
@@ -690,7 +693,7 @@ def test_signature_keys_are_never_written_through_a_symlink(owned_upstream, base
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     signing = ["-c", "gpg.format=ssh", "-c", f"user.signingkey={key}"]
     trusted = f"signer@example.invalid {key.with_suffix('.pub').read_text()}"
-    policy = SignaturePolicy("commit", (gpg_public_key,), allowed_signers=trusted)  # an SSH signature counts
+    policy = SignaturePolicy("commit", (gpg_identity.public,), allowed_signers=trusted)  # an SSH signature counts
     owned_upstream.git(*signing, "commit", "--quiet", "--allow-empty", "-S", "-m", "signed")
     dest = base / "app"
     sync = GitOpsSynchronizer(owned_upstream.url, str(dest), owner=other_user, signatures=policy)

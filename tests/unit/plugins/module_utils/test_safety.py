@@ -29,12 +29,14 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._access import Rem
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import (
     CorruptCheckout, DestinationError, GitCommandError, GitTimeout, HistoryRewritten, InvalidOption, LocalChangesError,
 )
+from ansible_collections.fleetops.gitops.plugins.module_utils._locks import CheckoutLock
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
 from ansible_collections.fleetops.gitops.plugins.module_utils._private_dir import PRIVATE_PREFIX
 from ansible_collections.fleetops.gitops.plugins.module_utils._processes import this_process
 from ansible_collections.fleetops.gitops.plugins.module_utils._signatures import SignatureError, SignaturePolicy
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer
 from ansible_collections.fleetops.gitops.plugins.module_utils.drift import GitOpsSynchronizer as Drift
+from ansible_collections.fleetops.gitops.tests.unit.helpers.signing import make_gpg_identity
 from ansible_collections.fleetops.gitops.tests.unit.helpers.git_fixtures import run_git, snapshot
 
 
@@ -356,19 +358,41 @@ def test_lock_files_in_use_are_not_removed(upstream, tmp_path):
         holder.wait()
 
 
+def _held(dest: Path) -> bool:
+    """Whether a run holds the checkout's lock (taking it for an instant when nobody does)."""
+    try:
+        with CheckoutLock(str(dest), 0):
+            return False
+    except DestinationError:
+        return True
+
+
 def test_two_runs_on_one_checkout_take_turns(upstream, https_url, servers_reset, tmp_path):
+    """The first run is held back (a throttled clone) until the second has waited its lock_timeout and given up;
+    then the transfer is let go, and a third run that waits long enough runs after it."""
     _big(upstream, megabytes=1)
     url = https_url()
-    servers_reset.throttle(300_000)
+    servers_reset.throttle(5_000)  # above the low-speed limit, far too slow to finish on its own
     dest = tmp_path / "app"
     first = threading.Thread(target=GitOpsSynchronizer(url, str(dest)).run, args=("main",))
     first.start()
-    time.sleep(0.5)
-    with pytest.raises(DestinationError, match="another run is working on .*; waited 1s"):
-        GitOpsSynchronizer(url, str(dest), lock_timeout=1).run("main")
-    waiting = GitOpsSynchronizer(url, str(dest), lock_timeout=120).run("main")
+    try:
+        for _ in range(3000):  # bounded: 30 s for the first run to take its lock
+            if _held(dest):
+                break
+            time.sleep(0.01)
+        else:
+            pytest.fail("the first run never took the checkout's lock")
+        with pytest.raises(DestinationError, match="another run is working on .*; waited 1s"):
+            GitOpsSynchronizer(url, str(dest), lock_timeout=1).run("main")
+        results: list = []
+        waiting = threading.Thread(target=lambda: results.append(GitOpsSynchronizer(url, str(dest), lock_timeout=120).run("main")))
+        waiting.start()
+    finally:
+        servers_reset.reset_faults()  # the first run's transfer goes on at full speed
     first.join()
-    assert waiting.changed is False and _git(dest, "rev-parse", "HEAD") == upstream.head()
+    waiting.join()
+    assert results[0].changed is False and _git(dest, "rev-parse", "HEAD") == upstream.head()
 
 
 def test_transient_failures_are_retried_and_permanent_ones_are_not(https_url, servers_reset, tmp_path):
@@ -389,11 +413,11 @@ def test_a_stalled_transfer_fails_on_the_low_speed_limit(upstream, https_url, se
     _big(upstream, megabytes=1)
     url = https_url()
     servers_reset.throttle(200)
-    start = time.monotonic()
     with pytest.raises(GitCommandError) as caught:
-        GitOpsSynchronizer(url, str(tmp_path / "app"), timeout=8, access=RemoteAccess(retries=0)).run("main")
-    assert time.monotonic() - start < 8 + 3
-    assert not isinstance(caught.value, GitTimeout) or "timeout" in str(caught.value)
+        GitOpsSynchronizer(url, str(tmp_path / "app"), timeout=20, access=RemoteAccess(retries=0)).run("main")
+    # curl's low-speed limit (under 1000 bytes/s for half the timeout) ends it, not the deadline
+    assert not isinstance(caught.value, GitTimeout), str(caught.value)
+    assert "Operation too slow" in caught.value.stderr and "the last 10 seconds" in caught.value.stderr
     assert not (tmp_path / "app").exists() and not [p for p in tmp_path.iterdir() if ".gitops-clone-" in p.name]
 
 
@@ -462,42 +486,22 @@ def test_a_full_disk_gives_a_clear_error_and_no_leftover_packs(upstream, tmp_pat
 
 # -- signed commits ----------------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def gpg_identity(tmp_path_factory) -> dict[str, str]:
-    home = tmp_path_factory.mktemp("gnupg")
-    home.chmod(0o700)
-    env = dict(os.environ, GNUPGHOME=str(home))
-    subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key", "Signer <signer@example.invalid>", "ed25519",
-                    "sign", "never"], env=env, check=True, stderr=subprocess.DEVNULL)
-    public = subprocess.run(["gpg", "--armor", "--export"], env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
-    return {"home": str(home), "public": public}
-
-
-def _sign_commit(upstream, identity: dict[str, str], message: str = "signed") -> str:
-    env = dict(os.environ, GNUPGHOME=identity["home"], GIT_AUTHOR_NAME="S", GIT_AUTHOR_EMAIL="signer@example.invalid",
-               GIT_COMMITTER_NAME="S", GIT_COMMITTER_EMAIL="signer@example.invalid")
-    subprocess.run(["git", "-C", str(upstream.path), "-c", "user.signingKey=signer@example.invalid", "commit", "--quiet",
-                    "--allow-empty", "-S", "-m", message], env=env, check=True)
-    return upstream.head()
-
-
 def test_gpg_signed_commits_pass_and_others_fail(upstream, tmp_path, gpg_identity):
-    policy = SignaturePolicy("commit", (gpg_identity["public"],))
-    signed = _sign_commit(upstream, gpg_identity)
+    policy = SignaturePolicy("commit", (gpg_identity.public,))
+    gpg_identity.sign_commit(upstream.path)
+    signed = upstream.head()
     assert GitOpsSynchronizer(upstream.url, str(tmp_path / "a"), signatures=policy).run("main").plan.after == signed
     upstream.commit()  # unsigned
     with pytest.raises(SignatureError, match="is not signed"):
         GitOpsSynchronizer(upstream.url, str(tmp_path / "a"), signatures=policy).run("main")
     assert _git(tmp_path / "a", "rev-parse", "HEAD") == signed
-    _sign_commit(upstream, gpg_identity)
-    other_home = tmp_path / "other-gnupg"
-    other_home.mkdir(mode=0o700)
-    env = dict(os.environ, GNUPGHOME=str(other_home))
-    subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key", "Other <o@example.invalid>", "ed25519", "sign",
-                    "never"], env=env, check=True, stderr=subprocess.DEVNULL)
-    stranger = subprocess.run(["gpg", "--armor", "--export"], env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
-    with pytest.raises(SignatureError, match="unknown key|not trusted"):
-        GitOpsSynchronizer(upstream.url, str(tmp_path / "b"), signatures=SignaturePolicy("commit", (stranger,))).run("main")
+    gpg_identity.sign_commit(upstream.path)
+    stranger = make_gpg_identity(tmp_path / "other-gnupg", "other@example.invalid")
+    try:
+        with pytest.raises(SignatureError, match="unknown key|not trusted"):
+            GitOpsSynchronizer(upstream.url, str(tmp_path / "b"), signatures=SignaturePolicy("commit", (stranger.public,))).run("main")
+    finally:
+        stranger.stop_agent()
     assert not (tmp_path / "b").exists()
 
 

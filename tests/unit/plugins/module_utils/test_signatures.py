@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -22,16 +21,6 @@ def ssh_signer(tmp_path_factory) -> dict[str, str]:
     key = folder / "signing"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     return {"key": str(key), "signers": f"signer@example.invalid {key.with_suffix('.pub').read_text()}"}
-
-
-@pytest.fixture(scope="module")
-def gpg_public_key(tmp_path_factory) -> str:
-    home = tmp_path_factory.mktemp("gnupg")
-    home.chmod(0o700)
-    env = dict(os.environ, GNUPGHOME=str(home))
-    subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key", "Listed <listed@example.invalid>", "ed25519",
-                    "sign", "never"], env=env, check=True, stderr=subprocess.DEVNULL)
-    return subprocess.run(["gpg", "--armor", "--export"], env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
 
 
 def _ssh_signed(upstream, signer: dict[str, str], *, tag: str | None = None, message: str = "signed") -> str:
@@ -66,11 +55,11 @@ def test_a_verified_tag_must_point_at_the_commit_deployed(upstream, tmp_path, ss
 
 
 @pytest.mark.parametrize("where", ["global", "checkout"])
-def test_the_hosts_ssh_signer_settings_play_no_part(upstream, tmp_path, monkeypatch, ssh_signer, gpg_public_key, where):
+def test_the_hosts_ssh_signer_settings_play_no_part(upstream, tmp_path, monkeypatch, ssh_signer, gpg_identity, where):
     """Only OpenPGP keys are given: a commit SSH-signed by a key that some config file lists must still fail."""
     signers_file = tmp_path / "host-allowed-signers"
     signers_file.write_text(ssh_signer["signers"])
-    policy = SignaturePolicy("commit", (gpg_public_key,))
+    policy = SignaturePolicy("commit", (gpg_identity.public,))
     dest = tmp_path / "app"
     if where == "global":
         home = tmp_path / "home"

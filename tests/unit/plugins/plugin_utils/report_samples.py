@@ -32,7 +32,7 @@ def fill_sample(report: FleetReport) -> FleetReport:
     """Four hosts, seven checkouts: 3 in sync, 2 drifted, 1 error, 1 unknown."""
     report.add_result("web01", single("/srv/app", status(), changed=True))
     report.add_result("web01", single("/etc/app/conf.d", status(
-        "DRIFTED", DESIRED, DEPLOYED, details=["revision differs: deployed 1f0c3b9e2d4a, desired 8f3c2a9d0b6e (2 commits behind)",
+        "DRIFTED", DESIRED, DEPLOYED, details=["revision differs: recorded 1f0c3b9e2d4a, desired 8f3c2a9d0b6e (2 commits behind)",
                                                "tracked files modified: conf/app.ini", SCRIPT_DETAIL])))
     report.add_result("web02", single("/srv/app", status()))
     report.add_result("web10", single("/srv/app", status("DRIFTED", details=["detached HEAD, expected branch 'main'"])))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.fleetops.gitops.plugins.module_utils._refs import BRANCH, TAG, Target
+from ansible_collections.fleetops.gitops.plugins.module_utils._refs import BRANCH, Target
 from ansible_collections.fleetops.gitops.plugins.plugin_utils import _pins
 from ansible_collections.fleetops.gitops.plugins.plugin_utils._pins import PlayPins, pin_checkouts
 from ansible_collections.fleetops.gitops.tests.unit.helpers.git_fixtures import as_user, moved_aside
@@ -66,7 +66,6 @@ def test_pin_checkouts_single_and_batch(upstream):
         "p", version_key="version", version_alias="branch")
     assert [(i.get("version"), i.get("revision")) for i in args["checkouts"]] == [
         ("refs/tags/v1", tagged), ("refs/heads/main", upstream.head()), ("f" * 40, None)]
-    assert Target(TAG, "v1", tagged).kind == "tag"
 
 
 def test_pin_checkouts_for_drift_keeps_a_branch_name(upstream):

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -12,7 +13,6 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.fleetops.gitops.plugins.plugin_utils import _report
 from ansible_collections.fleetops.gitops.plugins.plugin_utils._report import (
     REPORT_FILES,
     FleetReport,
@@ -127,7 +127,7 @@ def test_loop_items_and_the_final_loop_result_are_not_counted_twice():
     assert len(report) == 3
     assert keys(report) == [("web01", "/srv/b", "DRIFTED"), ("web01", "/srv/c", "ERROR"), ("web01", "/srv/a", "IN_SYNC")]
     assert report.summary() == {"hosts": 1, "checkouts": 3, "changed": 1,
-                                "states": {"IN_SYNC": 1, "DRIFTED": 1, "UNKNOWN": 0, "SYNCING": 0, "ERROR": 1}}
+                                "states": {"IN_SYNC": 1, "DRIFTED": 1, "UNKNOWN": 0, "ERROR": 1}}
     assert report.records()[1].drift_details == ["ref 'nope' does not exist"]
 
 
@@ -183,7 +183,7 @@ def test_table_cuts_long_cells_with_an_ellipsis_to_fit_100_columns():
     report = FleetReport()
     report.add_result("host-with-a-really-long-name.datacenter-one.example.com", single(
         "/opt/releases/reporting-service/current/checkout",
-        status("DRIFTED", DESIRED, DEPLOYED, details=["revision differs: deployed 1f0c3b9e2d4a, desired 8f3c2a9d0b6e (250 commits behind)",
+        status("DRIFTED", DESIRED, DEPLOYED, details=["revision differs: recorded 1f0c3b9e2d4a, desired 8f3c2a9d0b6e (250 commits behind)",
                                                       "untracked files: a, b, c"])))
     lines = render_table(report.records(), width=100).splitlines()
     assert all(len(line) <= 100 for line in lines)
@@ -221,7 +221,7 @@ def test_table_lines_carry_the_state_for_colour(sample_report):
 
 
 def test_summary_line_pluralises():
-    summary = {"hosts": 23, "checkouts": 57, "states": {"IN_SYNC": 52, "DRIFTED": 4, "UNKNOWN": 0, "SYNCING": 0, "ERROR": 1}}
+    summary = {"hosts": 23, "checkouts": 57, "states": {"IN_SYNC": 52, "DRIFTED": 4, "UNKNOWN": 0, "ERROR": 1}}
     assert summary_line(summary) == "23 hosts, 57 checkouts: 52 in sync, 4 drifted, 1 error"
     summary["states"]["ERROR"] = 2
     assert summary_line(summary).endswith("2 errors")
@@ -233,7 +233,7 @@ def test_json_parses_back_sorted_with_summary(sample_report):
     document = json.loads(render_json(sample_report.records(), now=NOW))
     assert document["generated_at"] == "2026-12-01T07:30:00Z"
     assert document["summary"] == {"hosts": 4, "checkouts": 7, "changed": 2,
-                                   "states": {"IN_SYNC": 3, "DRIFTED": 2, "UNKNOWN": 1, "SYNCING": 0, "ERROR": 1}}
+                                   "states": {"IN_SYNC": 3, "DRIFTED": 2, "UNKNOWN": 1, "ERROR": 1}}
     assert [(c["host"], c["path"], c["state"]) for c in document["checkouts"]] == SAMPLE_ORDER
     assert list(document["checkouts"][2]) == ["host", "path", "state", "desired_revision", "actual_revision",
                                               "last_synced_at", "drift_details", "changed"]
@@ -255,7 +255,7 @@ def test_junit_has_a_suite_per_host_and_a_case_per_checkout(sample_report):
     cases = {(case.get("classname"), case.get("name")): case for case in root.iter("testcase")}
     drifted = cases[("web01", "/etc/app/conf.d")]
     failure = drifted.find("failure")
-    assert failure.get("message").startswith("revision differs: deployed 1f0c3b9e2d4a")
+    assert failure.get("message").startswith("revision differs: recorded 1f0c3b9e2d4a")
     assert failure.text.splitlines()[2] == SCRIPT_DETAIL  # escaped on the way in, intact on the way out
     assert cases[("db01", "/srv/broken")].find("error").get("message") == "dest: /srv/broken is a checkout of another repository"
     assert cases[("db01", "/srv/tools")].find("error").get("message") == "UNKNOWN"
@@ -269,32 +269,34 @@ def test_junit_survives_characters_xml_cannot_hold():
     assert root.find("testsuite/testcase/failure").get("message") == "bad \ufffd byte \ufffd[0m"
 
 
-def test_junit_syncing_is_skipped():
+def test_a_state_no_module_returns_is_unknown():
+    """SYNCING lasts only inside a reconcile; a result that claims it (or anything else) is not to be believed."""
     report = FleetReport()
-    report.add_result("web01", single("/srv/app", status("SYNCING")))
+    for path, state in (("/srv/a", "SYNCING"), ("/srv/b", "ON_FIRE")):
+        report.add_result("web01", single(path, status(state)))
+    assert [record.state for record in report.records()] == ["UNKNOWN", "UNKNOWN"]
     suite = ET.fromstring(render_junit(report.records(), now=NOW)).find("testsuite")
-    assert (suite.get("skipped"), suite.get("failures"), suite.get("errors")) == ("1", "0", "0")
+    assert (suite.get("skipped"), suite.get("failures"), suite.get("errors")) == ("0", "0", "2")
 
 
 # -- HTML -------------------------------------------------------------------------------------------------------------
 
 def test_html_escapes_everything(sample_report):
     page = render_html(sample_report.records(), now=NOW)
-    assert "<script" not in page
-    assert "untracked files: &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;.txt &amp; more" in page
+    assert "<script" not in page and SCRIPT_DETAIL in html.unescape(page)
     report = FleetReport()
     report.add_result('web"01<x-host>', single("/srv/<x-path>app", status("DRIFTED", '"><img src=x>', None)))
     page = render_html(report.records(), now=NOW)
     assert "<x-" not in page and "<img" not in page
-    assert "web&quot;01&lt;x-host&gt;" in page
-    assert 'title="&quot;&gt;&lt;img src=x&gt;"' in page
+    assert '<td class="host">web&#34;01&lt;x-host&gt;</td>' in page
+    assert '"><img src=x>' in [html.unescape(title) for title in re.findall(r'title="([^"]*)"', page)]
 
 
 def test_html_is_self_contained_and_drifted_first(sample_report):
     page = render_html(sample_report.records(), now=NOW)
     assert page.startswith("<!DOCTYPE html>")
     assert not re.search(r"(src|href)\s*=|@import|url\(", page)  # no external assets
-    rows = re.findall(r'<tr class="st-([a-z-]+)"><td class="host">([^<]*)</td><td class="path">(.*?)</td>', page)
+    rows = re.findall(r'<tr class="st-([a-z-]+)">\s*<td class="host">([^<]*)</td>\s*<td class="path">(.*?)</td>', page)
     assert [(host, path.replace("<wbr>", ""), state) for state, host, path in rows] == [
         (host, path, state.lower().replace("_", "-")) for host, path, state in SAMPLE_ORDER]
     assert '<code title="%s" class="differs">1f0c3b9e2d4a</code>' % DEPLOYED in page
@@ -308,7 +310,7 @@ def test_html_is_self_contained_and_drifted_first(sample_report):
 
 def test_write_reports_writes_each_format_atomically(sample_report, tmp_path):
     target = tmp_path / "new" / "reports"
-    written = sample_report.write_reports(str(target), ["json", "junit", "html"], now=NOW)
+    written = write_reports(str(target), ["json", "junit", "html"], sample_report.records(), now=NOW)
     assert written == [str(target / name) for name in REPORT_FILES.values()]
     assert sorted(os.listdir(target)) == sorted(REPORT_FILES.values())  # no temporary files left
     assert json.loads((target / "gitops-report.json").read_text())["generated_at"] == "2026-12-01T07:30:00Z"
@@ -324,14 +326,14 @@ def test_write_reports_only_the_formats_asked_and_refuses_unknown_ones(sample_re
 
 
 def test_an_interrupted_write_leaves_the_old_report_whole(sample_report, tmp_path, monkeypatch):
-    sample_report.write_reports(str(tmp_path), ["json"], now=NOW)
+    write_reports(str(tmp_path), ["json"], sample_report.records(), now=NOW)
     old = (tmp_path / "gitops-report.json").read_text()
 
     def crash(*_args, **_kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(_report.os, "replace", crash)
-    with pytest.raises(OSError):
-        sample_report.write_reports(str(tmp_path), ["json"])
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        write_reports(str(tmp_path), ["json"], sample_report.records())
     assert (tmp_path / "gitops-report.json").read_text() == old
     assert os.listdir(tmp_path) == ["gitops-report.json"]

@@ -20,12 +20,16 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.fleetops.gitops.plugins.plugin_utils._report import FleetReport
-from ansible_collections.fleetops.gitops.tests.unit.plugins.plugin_utils.report_samples import NOW, SCRIPT_DETAIL, fill_sample
+from ansible_collections.fleetops.gitops.plugins.plugin_utils._report import FleetReport, write_reports
+from ansible_collections.fleetops.gitops.tests.unit.plugins.plugin_utils.report_samples import (
+    NOW, SCRIPT_DETAIL, fill_sample, single, status,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]
+HOSTILE_HOST = 'web03"><img src=x onerror=alert(1)>'
+HOSTILE_PATH = "/srv/<marquee>app</marquee>/a&amp;b"
 # Badge colours of the page's CSS: seeing them in the screenshot means the styles were applied.
 BADGES = {"IN_SYNC": (0x1A, 0x7F, 0x37), "DRIFTED": (0xB3, 0x59, 0x00), "ERROR": (0xCF, 0x22, 0x2E)}
 
@@ -127,7 +131,9 @@ def test_chromium_shows_the_html_report(tmp_path):
         pytest.skip(message)
 
     report = fill_sample(FleetReport())
-    (page,) = report.write_reports(str(tmp_path / "report"), ["html"], now=NOW)
+    # names a managed host or an inventory could carry, each meant to become markup in the page
+    report.add_result(HOSTILE_HOST, single(HOSTILE_PATH, status("DRIFTED", details=['<iframe src="https://example.invalid">'])))
+    (page,) = write_reports(str(tmp_path / "report"), ["html"], report.records(), now=NOW)
     url = Path(page).as_uri()
 
     screenshot = tmp_path / "gitops-report.png"
@@ -147,7 +153,7 @@ def test_chromium_shows_the_html_report(tmp_path):
     dom = _Page()
     dom.feed(dump.stdout)
     assert "table" in dom.tags
-    assert "script" not in dom.tags, "a drift detail became markup"
+    assert not {"script", "img", "marquee", "iframe"} & set(dom.tags), "a name or a drift detail became markup"
     for record in report.records():
         assert record.host in dom.text
         assert record.state.replace("_", " ") in dom.text
@@ -155,4 +161,5 @@ def test_chromium_shows_the_html_report(tmp_path):
         for detail in record.drift_details:
             assert " ".join(detail.split()) in dom.text
     assert SCRIPT_DETAIL in dom.text
-    assert "4 hosts, 7 checkouts: 3 in sync, 2 drifted, 1 unknown, 1 error" in dom.text
+    assert HOSTILE_HOST in dom.text and HOSTILE_PATH in dom.text
+    assert "5 hosts, 8 checkouts: 3 in sync, 3 drifted, 1 unknown, 1 error" in dom.text

@@ -139,14 +139,15 @@ class _BackendHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
-        if not self.server.bytes_per_second:
-            self.wfile.write(payload)
-            return
-        chunk = max(1, self.server.bytes_per_second // 10)
-        for start in range(0, len(payload), chunk):  # a slow link: about a tenth of the rate every 0.1 s
+        start = 0
+        while start < len(payload):  # a slow link: about a tenth of the rate every 0.1 s, as long as it is throttled
+            rate = self.server.bytes_per_second
+            chunk = max(1, rate // 10) if rate else len(payload) - start
             self.wfile.write(payload[start:start + chunk])
             self.wfile.flush()
-            time.sleep(0.1)
+            start += chunk
+            if rate and start < len(payload):
+                time.sleep(0.1)
 
     def _fail(self, status: int) -> None:
         self.send_response(status)
@@ -384,7 +385,8 @@ class GitServers:
         self._http.bytes_per_second = 0
 
     def throttle(self, bytes_per_second: int) -> None:
-        """Send HTTPS answers at about this rate (0: full speed), to stretch a clone or fetch."""
+        """Send HTTPS answers at about this rate (0: full speed), to stretch a clone or fetch; an answer under way
+        follows a new rate at once (``reset_faults`` lets a held-back transfer finish)."""
         self._http.bytes_per_second = bytes_per_second
 
     def describe(self) -> dict[str, str]:
