@@ -3,6 +3,8 @@
 #   make venv            .venv (Python 3.11) with tests/requirements/tooling.txt, Debian packages from
 #                        tests/tooling/system-packages.txt, ansible-test's offline pip bootstrap, .build/bin/pythonX.Y
 #   make build           build the collection into .build/ and install it into .build/collections
+#   make format          ruff: format the Python files and apply the linter's safe fixes (ruff.toml)
+#   make style           ruff: check formatting and lint, changing nothing (part of `make test`)
 #   make sanity          ansible-test sanity on every Python in .build/bin (3.8 ... 3.13)
 #   make units           ansible-test units on Python 3.11
 #   make integration     ansible-test integration on Python 3.11 (tests/integration/targets)
@@ -52,13 +54,13 @@ BUILD_STAMP := $(BUILD)/.installed
 # repository's .git and taking its file list from git, which ignores .build/ (it would then find no files).
 ANSIBLE_TEST := cd $(INSTALLED) && ANSIBLE_TEST_CONTENT_ROOT=$(INSTALLED) ansible-test
 
-.PHONY: help test venv build sanity units integration lint changelog-lint docs-lint demo lock clean distclean
+.PHONY: help test venv build format style sanity units integration lint changelog-lint docs-lint demo lock clean distclean
 
 help:
 	@sed -n '1,/^$$/p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
 
-test: venv build sanity units integration lint changelog-lint benchmark-smoke
-	@echo "make test: all checks passed (sanity, units, integration, lint, changelog-lint, benchmark-smoke)"
+test: venv style build sanity units integration lint changelog-lint benchmark-smoke
+	@echo "make test: all checks passed (style, sanity, units, integration, lint, changelog-lint, benchmark-smoke)"
 
 venv:
 	@$(ROOT)/tests/tooling/setup.sh
@@ -68,6 +70,12 @@ build: venv $(BUILD_STAMP)
 $(BUILD_STAMP): $(addprefix $(ROOT)/,$(SOURCES)) | venv
 	$(ROOT)/tests/tooling/build.sh
 	@touch $@
+
+format: venv
+	cd $(ROOT) && ruff format . && ruff check --fix .
+
+style: venv
+	cd $(ROOT) && ruff format --check . && ruff check .
 
 sanity: build
 	$(ANSIBLE_TEST) sanity --venv --requirements $(SANITY_OPTS)

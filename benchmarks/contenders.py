@@ -53,12 +53,17 @@ def play(contender: str) -> list[dict[str, t.Any]]:
     """The play of an Ansible contender; each host's checkouts come from the inventory, as ``bench_checkouts``."""
     work = {
         "role": {"roles": [{"role": "fleetops.gitops.checkouts", "vars": {"checkouts_list": "{{ bench_checkouts }}"}}]},
-        "batch": {"tasks": [{"name": "Sync every checkout in one call",
-                             "fleetops.gitops.gitops_sync": {"checkouts": "{{ bench_checkouts }}"}}]},
-        "builtin": {"tasks": [{"name": "Sync each checkout",
-                               "ansible.builtin.git": {"repo": "{{ item.repo }}", "dest": "{{ item.dest }}",
-                                                       "version": "main", "force": True},
-                               "loop": "{{ bench_checkouts }}", "loop_control": {"label": "{{ item.dest }}"}}]},
+        "batch": {"tasks": [{"name": "Sync every checkout in one call", "fleetops.gitops.gitops_sync": {"checkouts": "{{ bench_checkouts }}"}}]},
+        "builtin": {
+            "tasks": [
+                {
+                    "name": "Sync each checkout",
+                    "ansible.builtin.git": {"repo": "{{ item.repo }}", "dest": "{{ item.dest }}", "version": "main", "force": True},
+                    "loop": "{{ bench_checkouts }}",
+                    "loop_control": {"label": "{{ item.dest }}"},
+                }
+            ]
+        },
         "ansible_floor": {"tasks": [{"name": "Nothing but Ansible itself", "ansible.builtin.debug": {"msg": "floor"}}]},
     }[contender]
     return [{"name": f"benchmark: {contender}", "hosts": "all", "gather_facts": False, **work}]
@@ -82,8 +87,7 @@ def timed(argv: list[str], env: dict[str, str], cwd: Path, timeout: float = TIME
     """Wall-clock seconds and output of one command. In a session of its own, so that nothing it started
     outlives an interruption; a non-zero exit raises ContenderFailed."""
     start = time.perf_counter()
-    process = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         output = process.communicate(timeout=timeout)[0].decode(errors="replace")
     except BaseException:
@@ -101,7 +105,7 @@ def subcommand(argv: list[str]) -> str:
     """``status`` for ``git --no-optional-locks -C dir status ...``; ``--version`` for ``git --version``."""
     rest = list(argv)
     while rest and rest[0].startswith("-"):
-        del rest[:2 if rest[0] in ("-c", "-C") else 1]
+        del rest[: 2 if rest[0] in ("-c", "-C") else 1]
     return rest[0] if rest else (argv[0] if argv else "")
 
 
@@ -156,7 +160,10 @@ class Runner:
         user = getpass.getuser()
         return {
             "PATH": f"{self.work / 'counting-bin'}:{SYSTEM_PATH}" if count_git else SYSTEM_PATH,
-            "HOME": str(self.work / "home"), "USER": user, "LOGNAME": user, "LANG": "C.UTF-8",
+            "HOME": str(self.work / "home"),
+            "USER": user,
+            "LOGNAME": user,
+            "LANG": "C.UTF-8",
             "TMPDIR": str(self.work / "tmp"),
             "ANSIBLE_CONFIG": str(self.work / "ansible.cfg"),
             "ANSIBLE_HOME": str(self.work / "ansible-home"),
@@ -176,10 +183,14 @@ class Runner:
         if not folder.exists():
             folder.mkdir()
             checkouts = self.fixtures.checkouts(case)
-            hosts = {host: {"ansible_connection": "local", "ansible_python_interpreter": str(interpreter),
-                            "bench_checkouts": [{"repo": c.url, "dest": str(c.dest), "version": "main"}
-                                                for c in checkouts if c.host == host]}
-                     for host in case.hosts}
+            hosts = {
+                host: {
+                    "ansible_connection": "local",
+                    "ansible_python_interpreter": str(interpreter),
+                    "bench_checkouts": [{"repo": c.url, "dest": str(c.dest), "version": "main"} for c in checkouts if c.host == host],
+                }
+                for host in case.hosts
+            }
             self._json(folder / "inventory.json", {"all": {"hosts": hosts}})
             (folder / "floor.list").write_text("".join(f"{c.url} {c.dest}\n" for c in checkouts))
         return folder / "inventory.json", folder / "floor.list"

@@ -115,8 +115,10 @@ def history(index: int) -> bytes:
     out = []
     for commit in range(1, size.commits + 2):
         message = f"commit {commit}\n".encode()
-        out.append(b"commit refs/heads/main\nmark :%d\ncommitter Benchmark <benchmark@localhost> %d +0000\ndata %d\n%s"
-                   % (commit, 1_700_000_000 + 60 * commit, len(message), message))
+        out.append(
+            b"commit refs/heads/main\nmark :%d\ncommitter Benchmark <benchmark@localhost> %d +0000\ndata %d\n%s"
+            % (commit, 1_700_000_000 + 60 * commit, len(message), message)
+        )
         for number in range(size.files) if commit == 1 else (commit % size.files,):
             blob = _blob(index, number, commit)
             out.append(b"M 100644 inline %s\ndata %d\n%s\n" % (_file_path(number).encode(), len(blob), blob))
@@ -169,9 +171,10 @@ class GitDaemon:
         gitserve = _gitserve()
         port = gitserve.free_port()
         self._process = subprocess.Popen(
-            [GIT, "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", f"--port={port}",
-             f"--base-path={base}", str(base)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            [GIT, "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", f"--port={port}", f"--base-path={base}", str(base)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             gitserve.wait_for_port(port)
@@ -221,8 +224,11 @@ class Fixtures:
         return self.root / "hosts" / host
 
     def checkouts(self, case: Case) -> list[Checkout]:
-        return [Checkout(host, index, self.url(index, case.transport), self.host_dir(host) / repo_name(index))
-                for host in case.hosts for index in range(case.per_host)]
+        return [
+            Checkout(host, index, self.url(index, case.transport), self.host_dir(host) / repo_name(index))
+            for host in case.hosts
+            for index in range(case.per_host)
+        ]
 
     @staticmethod
     def main_at(case: Case) -> str:
@@ -232,8 +238,7 @@ class Fixtures:
     def point_main(self, count: int, at: str) -> None:
         """Move main of the first ``count`` upstreams to their base or next commit (only those not there yet)."""
         moves = [i for i in range(count) if self._main_at[i] != at]
-        parallel(lambda i: git("-C", self.upstreams[i].path, "update-ref", "refs/heads/main", self.upstreams[i].commit(at)),
-                 moves)
+        parallel(lambda i: git("-C", self.upstreams[i].path, "update-ref", "refs/heads/main", self.upstreams[i].commit(at)), moves)
         for i in moves:
             self._main_at[i] = at
 
@@ -276,8 +281,7 @@ class Fixtures:
         """Fail unless every checkout is on main at the commit the upstream's main is at, with no local change, and
         the hosts' folders hold nothing else (such as a half-made clone)."""
         names = sorted(repo_name(i) for i in range(case.per_host))
-        problems = [f"{folder} holds {found}, expected {names}"
-                    for folder in map(self.host_dir, case.hosts) if (found := sorted(os.listdir(folder))) != names]
+        problems = [f"{folder} holds {found}, expected {names}" for folder in map(self.host_dir, case.hosts) if (found := sorted(os.listdir(folder))) != names]
         problems += [problem for problem in parallel(lambda c: self._problem(case, c), self.checkouts(case)) if problem]
         if problems:
             listed = "\n  ".join(problems[:10])

@@ -12,11 +12,10 @@ import typing as t
 from collections import Counter
 from pathlib import Path
 
-from matplotlib.figure import Figure  # without pyplot: no display, no global state
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
 from contenders import CONTENDERS, SYNCING, Run
 from fixtures import SCENARIOS, Case
+from matplotlib.figure import Figure  # without pyplot: no display, no global state
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 RATIOS = {  # name: (numerator, denominators summed)
     "role / builtin": ("role", ("builtin",)),
@@ -26,8 +25,7 @@ RATIOS = {  # name: (numerator, denominators summed)
 }
 CHANGES_EXPECTED = ("clone", "update", "drift")  # scenarios in which a syncing contender must report a change
 SUM = "floor + ansible_floor"  # the least any Ansible-driven tool can cost
-COLORS = {"role": "tab:blue", "batch": "tab:green", "builtin": "tab:red", "floor": "tab:gray",
-          "ansible_floor": "tab:olive", SUM: "black"}
+COLORS = {"role": "tab:blue", "batch": "tab:green", "builtin": "tab:red", "floor": "tab:gray", "ansible_floor": "tab:olive", SUM: "black"}
 
 
 def contender_entry(case: Case, timed_runs: list[Run], counted: Run | None) -> dict[str, t.Any]:
@@ -52,11 +50,22 @@ def contender_entry(case: Case, timed_runs: list[Run], counted: Run | None) -> d
 def case_entry(case: Case, contenders: dict[str, dict[str, t.Any]]) -> dict[str, t.Any]:
     """One case with its contenders and the ratios of their medians."""
     medians = {name: entry["median"] for name, entry in contenders.items()}
-    ratios = {name: round(medians[top] / sum(medians[d] for d in bottom), 3)
-              for name, (top, bottom) in RATIOS.items() if top in medians and all(d in medians for d in bottom)}
-    return {"scenario": case.scenario, "group": case.group, "transport": case.transport, "hosts": len(case.hosts),
-            "checkouts_per_host": case.per_host, "checkouts": case.checkouts, "size": case.size,
-            "contenders": contenders, "ratios": ratios}
+    ratios = {
+        name: round(medians[top] / sum(medians[d] for d in bottom), 3)
+        for name, (top, bottom) in RATIOS.items()
+        if top in medians and all(d in medians for d in bottom)
+    }
+    return {
+        "scenario": case.scenario,
+        "group": case.group,
+        "transport": case.transport,
+        "hosts": len(case.hosts),
+        "checkouts_per_host": case.per_host,
+        "checkouts": case.checkouts,
+        "size": case.size,
+        "contenders": contenders,
+        "ratios": ratios,
+    }
 
 
 def anomalies(cases: list[dict[str, t.Any]]) -> list[str]:
@@ -68,8 +77,7 @@ def anomalies(cases: list[dict[str, t.Any]]) -> list[str]:
             expected = name in SYNCING and case["scenario"] in CHANGES_EXPECTED
             for changed in entry["changed_tasks"]:
                 if changed is not None and bool(changed) != expected:
-                    found.append(f"{name} reported changed={changed} on {where}; expected "
-                                 f"{'a change' if expected else 'no change'}")
+                    found.append(f"{name} reported changed={changed} on {where}; expected {'a change' if expected else 'no change'}")
     return sorted(set(found))
 
 
@@ -110,17 +118,27 @@ def targets(doc: dict[str, t.Any]) -> list[dict[str, t.Any]]:
     for what, scenario, size, transport, contenders, measure, limit in TARGETS:
         for case in doc["cases"]:
             if (case["scenario"], case["checkouts"], case["transport"], case["group"]) in (
-                    (scenario, size, transport, "one host"), (scenario, size, transport, "git daemon")):
+                (scenario, size, transport, "one host"),
+                (scenario, size, transport, "git daemon"),
+            ):
                 for contender in contenders:
                     value = _measure(case, contender, measure)
                     if value is not None:
-                        found.append({"target": what, "contender": contender, "measure": measure, "value": value,
-                                      "limit": round(limit, 3), "holds": value <= limit})
+                        found.append(
+                            {"target": what, "contender": contender, "measure": measure, "value": value, "limit": round(limit, 3), "holds": value <= limit}
+                        )
     memory = [m for m in doc["memory"] if m["checkouts"] == MEMORY_TARGET[0]]
     for entry in memory:
-        found.append({"target": f"peak memory of the module, {MEMORY_TARGET[0]} checkouts in one call: under "
-                                f"{MEMORY_TARGET[1]:g} MiB", "contender": "batch", "measure": "MiB",
-                      "value": entry["peak_rss_mib"], "limit": MEMORY_TARGET[1], "holds": entry["peak_rss_mib"] < MEMORY_TARGET[1]})
+        found.append(
+            {
+                "target": f"peak memory of the module, {MEMORY_TARGET[0]} checkouts in one call: under {MEMORY_TARGET[1]:g} MiB",
+                "contender": "batch",
+                "measure": "MiB",
+                "value": entry["peak_rss_mib"],
+                "limit": MEMORY_TARGET[1],
+                "holds": entry["peak_rss_mib"] < MEMORY_TARGET[1],
+            }
+        )
     return found
 
 
@@ -162,59 +180,77 @@ def markdown(doc: dict[str, t.Any]) -> str:
     cases = doc["cases"]
     timing = _table(
         ["scenario", "where", "checkouts", *CONTENDERS, *RATIOS],
-        [[c["scenario"], _where(c), c["size"],
-          *(_seconds(c["contenders"].get(name, {}).get("median")) for name in CONTENDERS),
-          *(_seconds(c["ratios"].get(name)) for name in RATIOS)] for c in cases],
+        [
+            [
+                c["scenario"],
+                _where(c),
+                c["size"],
+                *(_seconds(c["contenders"].get(name, {}).get("median")) for name in CONTENDERS),
+                *(_seconds(c["ratios"].get(name)) for name in RATIOS),
+            ]
+            for c in cases
+        ],
     )
     processes = _table(
         ["scenario", "where", "checkouts", *SYNCING],
-        [[c["scenario"], _where(c), c["size"],
-          *(f"{round(c['contenders'][n]['git_per_checkout'], 2):g}" if "git_per_checkout" in c["contenders"].get(n, {}) else "—"
-            for n in SYNCING)] for c in cases],
+        [
+            [
+                c["scenario"],
+                _where(c),
+                c["size"],
+                *(f"{round(c['contenders'][n]['git_per_checkout'], 2):g}" if "git_per_checkout" in c["contenders"].get(n, {}) else "—" for n in SYNCING),
+            ]
+            for c in cases
+        ],
     )
-    memory = _table(["checkouts", "peak RSS of the module process (MiB)", "run (s)"],
-                    [[str(m["checkouts"]), f"{m['peak_rss_mib']:.1f}", _seconds(m["seconds"])] for m in doc["memory"]])
+    memory = _table(
+        ["checkouts", "peak RSS of the module process (MiB)", "run (s)"],
+        [[str(m["checkouts"]), f"{m['peak_rss_mib']:.1f}", _seconds(m["seconds"])] for m in doc["memory"]],
+    )
     notes = [f"- {line}" for line in doc["anomalies"]] or ["- none"]
     checked = targets(doc)
-    goals = _table(["target", "contender", "measured", "holds"],
-                   [[row["target"], row["contender"], _target_value(row), "yes" if row["holds"] else "**no**"] for row in checked])
-    return "\n".join([
-        "# fleetops.gitops benchmark",
-        "",
-        f"Median wall-clock seconds of {plural(settings['repetitions'], 'timed run')} each (lower is better), "
-        "contenders alternating on the same fixtures reset before every run; file:// unless said otherwise. "
-        f"{machine['cpus']} CPUs, {machine['os']}, Python {machine['python']}, git {machine['git']}, "
-        f"ansible-core {machine['ansible_core']}, {machine['date']}; "
-        f"the whole run took {plural(round(doc['elapsed_seconds'] / 60), 'minute')}.",
-        "",
-        timing,
-        "",
-        "## Targets",
-        "",
-        "The targets of issues 3 and 5, checked against this run (N = 200 on one host unless said otherwise; "
-        "\"serial\" is the shell loop of the floor).",
-        "",
-        goals if checked else "No case of this run has a target.",
-        "",
-        "## git processes per checkout",
-        "",
-        "Counted in " + ("a separate untimed run" if settings["separate_count_round"] else "the timed run")
-        + " by a logging `git` first in PATH; the controller's git (the role on a fleet: one `ls-remote` per repository and play) included.",
-        "",
-        processes,
-        "",
-        "## Memory",
-        "",
-        "Peak RSS of the `gitops_sync` module process (its children included) in one call with all checkouts, "
-        "batch contender, noop scenario.",
-        "",
-        memory,
-        "",
-        "## Anomalies",
-        "",
-        *notes,
-        "",
-    ])
+    goals = _table(
+        ["target", "contender", "measured", "holds"],
+        [[row["target"], row["contender"], _target_value(row), "yes" if row["holds"] else "**no**"] for row in checked],
+    )
+    return "\n".join(
+        [
+            "# fleetops.gitops benchmark",
+            "",
+            f"Median wall-clock seconds of {plural(settings['repetitions'], 'timed run')} each (lower is better), "
+            "contenders alternating on the same fixtures reset before every run; file:// unless said otherwise. "
+            f"{machine['cpus']} CPUs, {machine['os']}, Python {machine['python']}, git {machine['git']}, "
+            f"ansible-core {machine['ansible_core']}, {machine['date']}; "
+            f"the whole run took {plural(round(doc['elapsed_seconds'] / 60), 'minute')}.",
+            "",
+            timing,
+            "",
+            "## Targets",
+            "",
+            'The targets of issues 3 and 5, checked against this run (N = 200 on one host unless said otherwise; "serial" is the shell loop of the floor).',
+            "",
+            goals if checked else "No case of this run has a target.",
+            "",
+            "## git processes per checkout",
+            "",
+            "Counted in "
+            + ("a separate untimed run" if settings["separate_count_round"] else "the timed run")
+            + " by a logging `git` first in PATH; the controller's git (the role on a fleet: one `ls-remote` per repository and play) included.",
+            "",
+            processes,
+            "",
+            "## Memory",
+            "",
+            "Peak RSS of the `gitops_sync` module process (its children included) in one call with all checkouts, batch contender, noop scenario.",
+            "",
+            memory,
+            "",
+            "## Anomalies",
+            "",
+            *notes,
+            "",
+        ]
+    )
 
 
 # -- the chart ---------------------------------------------------------------------------------------------------
@@ -223,8 +259,7 @@ def markdown(doc: dict[str, t.Any]) -> str:
 def _points(cases: list[dict[str, t.Any]], line: str) -> list[tuple[int, float]]:
     """(checkouts, median seconds) of one contender, or of floor + ansible_floor."""
     parts = ("floor", "ansible_floor") if line == SUM else (line,)
-    return [(c["checkouts"], sum(c["contenders"][part]["median"] for part in parts))
-            for c in cases if all(part in c["contenders"] for part in parts)]
+    return [(c["checkouts"], sum(c["contenders"][part]["median"] for part in parts)) for c in cases if all(part in c["contenders"] for part in parts)]
 
 
 def _panel(axis: t.Any, scenario: str, cases: list[dict[str, t.Any]]) -> None:
@@ -233,8 +268,9 @@ def _panel(axis: t.Any, scenario: str, cases: list[dict[str, t.Any]]) -> None:
         points = _points(cases, line)
         if points:
             axis.plot(*zip(*points), marker="o", color=COLORS[line], label=line, linestyle="--" if line == SUM else "-")
-    axis.set(title=f"{scenario}{' (--check)' if scenario == 'check' else ''}", xscale="log", yscale="log",
-             xlabel="checkouts on one host", ylabel="seconds (median)")
+    axis.set(
+        title=f"{scenario}{' (--check)' if scenario == 'check' else ''}", xscale="log", yscale="log", xlabel="checkouts on one host", ylabel="seconds (median)"
+    )
     axis.set_xticks([c["checkouts"] for c in cases], [str(c["checkouts"]) for c in cases])
     axis.xaxis.set_minor_formatter(NullFormatter())
     axis.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
@@ -245,20 +281,21 @@ def _panel(axis: t.Any, scenario: str, cases: list[dict[str, t.Any]]) -> None:
 
 def chart(doc: dict[str, t.Any], path: Path) -> None:
     """Time against checkouts on one host, one panel per scenario; the sixth panel holds the legend."""
-    one_host = sorted((c for c in doc["cases"] if c["group"] == "one host" and c["transport"] == "file"),
-                      key=lambda c: c["checkouts"])
+    one_host = sorted((c for c in doc["cases"] if c["group"] == "one host" and c["transport"] == "file"), key=lambda c: c["checkouts"])
     figure = Figure(figsize=(15, 9), layout="constrained")
     axes = figure.subplots(2, 3)
     for axis, scenario in zip(axes.flat, SCENARIOS):
         _panel(axis, scenario, [c for c in one_host if c["scenario"] == scenario])
     legend = axes.flat[len(SCENARIOS)]
     legend.axis("off")
-    legend.legend(*axes.flat[0].get_legend_handles_labels(), loc="center", fontsize=13, title="contender",
-                  title_fontsize=13, frameon=False)
+    legend.legend(*axes.flat[0].get_legend_handles_labels(), loc="center", fontsize=13, title="contender", title_fontsize=13, frameon=False)
     machine = doc["machine"]
-    figure.suptitle(f"fleetops.gitops: time to keep N checkouts in step (lower is better) — median of "
-                    f"{plural(doc['settings']['repetitions'], 'run')}, file://, {machine['cpus']} CPUs, git {machine['git']}, "
-                    f"ansible-core {machine['ansible_core']}", fontsize=12)
+    figure.suptitle(
+        f"fleetops.gitops: time to keep N checkouts in step (lower is better) — median of "
+        f"{plural(doc['settings']['repetitions'], 'run')}, file://, {machine['cpus']} CPUs, git {machine['git']}, "
+        f"ansible-core {machine['ansible_core']}",
+        fontsize=12,
+    )
     figure.savefig(path, dpi=110)
 
 

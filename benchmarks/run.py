@@ -20,8 +20,8 @@ import argparse
 import datetime
 import json
 import os
-import re
 import platform
+import re
 import shutil
 import signal
 import subprocess
@@ -77,21 +77,28 @@ class Plan:
         return [
             *(Case(scenario, ("localhost",), size, CONTENDERS) for size in self.sizes for scenario in SCENARIOS),
             *(Case(scenario, fleet, self.fleet_per_host, CONTENDERS, group="fleet") for scenario in self.fleet_scenarios),
-            Case("check", ("localhost",), self.daemon_size, ("role", "batch", "floor", "ansible_floor"),
-                 transport=GIT_DAEMON, group="git daemon"),
+            Case("check", ("localhost",), self.daemon_size, ("role", "batch", "floor", "ansible_floor"), transport=GIT_DAEMON, group="git daemon"),
         ]
 
     def rounds(self) -> list[Round]:
-        timed = [Round(f"run {n}/{self.repetitions}", count=not self.separate_count_round and n == 1, timed=True)
-                 for n in range(1, self.repetitions + 1)]
+        timed = [Round(f"run {n}/{self.repetitions}", count=not self.separate_count_round and n == 1, timed=True) for n in range(1, self.repetitions + 1)]
         return [Round("counting git", count=True, timed=False), *timed] if self.separate_count_round else timed
 
     def repositories(self) -> int:
         return max(case.per_host for case in [*self.cases(), *self.memory_cases()])
 
 
-SMOKE = Plan(sizes=(5,), repetitions=1, fleet_hosts=2, fleet_per_host=2, fleet_scenarios=("check",), daemon_size=5,
-             memory_sizes=(5,), separate_count_round=False, out=RESULTS / "smoke")
+SMOKE = Plan(
+    sizes=(5,),
+    repetitions=1,
+    fleet_hosts=2,
+    fleet_per_host=2,
+    fleet_scenarios=("check",),
+    daemon_size=5,
+    memory_sizes=(5,),
+    separate_count_round=False,
+    out=RESULTS / "smoke",
+)
 
 
 @dataclass
@@ -174,8 +181,11 @@ def collection(snapshot: Path) -> dict[str, t.Any]:
     """What was measured: the collection's version, and the commit of this repository it was built from."""
     manifest = json.loads((snapshot / "ansible_collections/fleetops/gitops/MANIFEST.json").read_text())
     dirty = git("-C", ROOT, "status", "--porcelain", "--", "plugins", "roles", "meta").splitlines()
-    return {"version": manifest["collection_info"]["version"], "commit": git("-C", ROOT, "rev-parse", "HEAD").strip(),
-            "uncommitted_files_in_plugins_roles_meta": len(dirty)}
+    return {
+        "version": manifest["collection_info"]["version"],
+        "commit": git("-C", ROOT, "rev-parse", "HEAD").strip(),
+        "uncommitted_files_in_plugins_roles_meta": len(dirty),
+    }
 
 
 def benchmark(plan: Plan, work: Path) -> dict[str, t.Any]:
@@ -185,8 +195,7 @@ def benchmark(plan: Plan, work: Path) -> dict[str, t.Any]:
     measured = collection(snapshot)  # now: the repository may move on during the run
     progress(f"fixtures: {plan.repositories()} upstream repositories in {work}")
     fixtures = Fixtures(work / "fixtures", plan.repositories())
-    runner = Runner(work / "runner", fixtures, ansible_playbook=VENV / "bin" / "ansible-playbook",
-                    python=VENV / "bin" / "python", collections=snapshot)
+    runner = Runner(work / "runner", fixtures, ansible_playbook=VENV / "bin" / "ansible-playbook", python=VENV / "bin" / "python", collections=snapshot)
     with GitDaemon(fixtures.upstream_dir) as daemon:
         fixtures.serve(daemon)
         cases = [measure(case, plan, fixtures, runner) for case in plan.cases()]
@@ -194,10 +203,16 @@ def benchmark(plan: Plan, work: Path) -> dict[str, t.Any]:
     return {
         "machine": machine_info,
         "collection": measured,
-        "settings": {"repetitions": plan.repetitions, "sizes": list(plan.sizes),
-                     "separate_count_round": plan.separate_count_round,
-                     "fleet": f"{plan.fleet_hosts} hosts x {plan.fleet_per_host} checkouts", "daemon_size": plan.daemon_size,
-                     "repositories": plan.repositories(), "contenders": list(CONTENDERS), "only": plan.only},
+        "settings": {
+            "repetitions": plan.repetitions,
+            "sizes": list(plan.sizes),
+            "separate_count_round": plan.separate_count_round,
+            "fleet": f"{plan.fleet_hosts} hosts x {plan.fleet_per_host} checkouts",
+            "daemon_size": plan.daemon_size,
+            "repositories": plan.repositories(),
+            "contenders": list(CONTENDERS),
+            "only": plan.only,
+        },
         "elapsed_seconds": round(time.monotonic() - started, 1),
         "cases": cases,
         "memory": memory,
@@ -211,11 +226,9 @@ def parse_args(argv: list[str]) -> tuple[Plan, Path | None]:
     parser.add_argument("--smoke", action="store_true", help="N = 5, once, fleet of 2 x 2, no 1,000 case (for CI)")
     parser.add_argument("--repetitions", type=int, help="timed runs of each contender per case (default 3; smoke 1)")
     parser.add_argument("--sizes", help="checkouts on one host, comma-separated (default 10,50,200)")
-    parser.add_argument("--only", metavar="REGEX", default="",
-                        help="only the cases whose label matches, e.g. 'noop 200 \\(one host' or 'daemon|memory'")
+    parser.add_argument("--only", metavar="REGEX", default="", help="only the cases whose label matches, e.g. 'noop 200 \\(one host' or 'daemon|memory'")
     parser.add_argument("--out", type=Path, help="results folder (default benchmarks/results, smoke: .../smoke)")
-    parser.add_argument("--redraw", type=Path, metavar="JSON",
-                        help="measure nothing: write the Markdown and the chart again from this benchmark.json")
+    parser.add_argument("--redraw", type=Path, metavar="JSON", help="measure nothing: write the Markdown and the chart again from this benchmark.json")
     args = parser.parse_args(argv)
     plan = SMOKE if args.smoke else Plan()
     if args.repetitions:

@@ -91,8 +91,15 @@ class RemoteAccess:
 
         It outranks core.sshCommand in any config file; the paths are ours and quoted.
         """
-        parts = ["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={connect_timeout}",
-                 "-o", f"StrictHostKeyChecking={'accept-new' if self.accept_new_hostkey else 'yes'}"]
+        parts = [
+            "ssh",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            f"ConnectTimeout={connect_timeout}",
+            "-o",
+            f"StrictHostKeyChecking={'accept-new' if self.accept_new_hostkey else 'yes'}",
+        ]
         if known_hosts_file:
             parts += ["-o", f"UserKnownHostsFile={known_hosts_file}", "-o", "GlobalKnownHostsFile=/dev/null"]
         if key_file:

@@ -29,16 +29,15 @@ class AtRisk:
 
     flagged: tuple[str, ...] = ()
     overwritten: tuple[str, ...] | None = ()
-    branch: str | None = None          # the local branch the sync moves, when HEAD is not on it
-    branch_tip: str | None = None      # its commit before the sync, when it has commits the target lacks
+    branch: str | None = None  # the local branch the sync moves, when HEAD is not on it
+    branch_tip: str | None = None  # its commit before the sync, when it has commits the target lacks
     branch_distance: Distance | None = None
 
 
 def flagged_entries(git: GitRunner, path: str) -> tuple[str, ...]:
     """Index entries whose working-tree state git does not look at: ``assume-unchanged``, and ``skip-worktree``
     ones whose file is there (a skip-worktree entry without a file is a sparse checkout's, and holds nothing)."""
-    out = git.run(["--no-optional-locks", "-C", path, "ls-files", "-v", "-z", "--"],
-                  summary=f"cannot read the index of {path}").stdout
+    out = git.run(["--no-optional-locks", "-C", path, "ls-files", "-v", "-z", "--"], summary=f"cannot read the index of {path}").stdout
     flagged = []
     for entry in out.split("\0"):
         tag, name = entry[:1], entry[2:]
@@ -55,8 +54,11 @@ def overwritten_paths(git: GitRunner, where: Where, path: str, head: str, target
     Untracked files ``git status`` listed (``known``) are left out: they count already. None when the
     target's tree is not in ``where``.
     """
-    result = git.run([*where.args, "diff", "--name-status", "-z", "--no-renames", "--no-ext-diff", "--no-textconv",
-                      "--diff-filter=AD", head, target, "--"], ok=(0, 128), env=where.env)
+    result = git.run(
+        [*where.args, "diff", "--name-status", "-z", "--no-renames", "--no-ext-diff", "--no-textconv", "--diff-filter=AD", head, target, "--"],
+        ok=(0, 128),
+        env=where.env,
+    )
     if result.rc != 0:
         return None
     fields = result.stdout.split("\0")
@@ -78,8 +80,9 @@ def overwritten_paths(git: GitRunner, where: Where, path: str, head: str, target
     return tuple(name for name in found if name not in known)
 
 
-def moved_branch(git: GitRunner, where: Where, path: str, head_branch: str | None, target_branch: str | None,
-                 target_sha: str) -> tuple[str | None, Distance | None]:
+def moved_branch(
+    git: GitRunner, where: Where, path: str, head_branch: str | None, target_branch: str | None, target_sha: str
+) -> tuple[str | None, Distance | None]:
     """The old tip of the local branch a switch to ``target_branch`` resets, when HEAD is not on it.
 
     (its commit, its distance to the target); (None, None) when there is no such branch, HEAD is on it (the
@@ -87,8 +90,7 @@ def moved_branch(git: GitRunner, where: Where, path: str, head_branch: str | Non
     """
     if target_branch is None or head_branch == target_branch:
         return None, None
-    found = git.run(["-C", path, "rev-parse", "--verify", "--quiet", "--end-of-options",
-                     f"refs/heads/{target_branch}^{{commit}}"], ok=(0, 1)).stdout.strip()
+    found = git.run(["-C", path, "rev-parse", "--verify", "--quiet", "--end-of-options", f"refs/heads/{target_branch}^{{commit}}"], ok=(0, 1)).stdout.strip()
     if not found or found == target_sha:
         return None, None
     return found, distance_between(git, where, found, target_sha)

@@ -18,8 +18,10 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import
 
 BACKUP_NAMESPACE = "refs/gitops/backups/"
 _IDENTITY = {
-    "GIT_AUTHOR_NAME": "fleetops.gitops", "GIT_AUTHOR_EMAIL": "fleetops.gitops@localhost",
-    "GIT_COMMITTER_NAME": "fleetops.gitops", "GIT_COMMITTER_EMAIL": "fleetops.gitops@localhost",
+    "GIT_AUTHOR_NAME": "fleetops.gitops",
+    "GIT_AUTHOR_EMAIL": "fleetops.gitops@localhost",
+    "GIT_COMMITTER_NAME": "fleetops.gitops",
+    "GIT_COMMITTER_EMAIL": "fleetops.gitops@localhost",
 }
 
 
@@ -34,8 +36,8 @@ class Keep:
     head: str | None
     replaced_by: str
     changes: bool = False
-    ignored: t.Tuple[str, ...] = ()
-    commits: t.Tuple[str, ...] = ()
+    ignored: tuple[str, ...] = ()
+    commits: tuple[str, ...] = ()
 
 
 def backup(git: GitRunner, path: str, keep: Keep) -> str | None:
@@ -74,8 +76,10 @@ def backup(git: GitRunner, path: str, keep: Keep) -> str | None:
 
 
 def _commit(git: GitRunner, path: str, tree: str, parents: t.Sequence[str], what: str, keep: Keep) -> str:
-    message = (f"fleetops.gitops backup of {what} at {utc_now().strftime('%Y%m%dT%H%M%SZ')}\n\n"
-               f"Taken before resetting {path} from {keep.head or '(no commit)'} to {keep.replaced_by}.\n")
+    message = (
+        f"fleetops.gitops backup of {what} at {utc_now().strftime('%Y%m%dT%H%M%SZ')}\n\n"
+        f"Taken before resetting {path} from {keep.head or '(no commit)'} to {keep.replaced_by}.\n"
+    )
     args = [word for parent in parents for word in ("-p", parent)]
     return git.run(["-C", path, "commit-tree", *args, "-m", message, tree], env=_IDENTITY).stdout.strip()
 
@@ -83,6 +87,5 @@ def _commit(git: GitRunner, path: str, tree: str, parents: t.Sequence[str], what
 def keep_commit(git: GitRunner, path: str, commit: str, reason: str) -> str:
     """A new ref under refs/gitops/backups/ that keeps ``commit`` reachable; never overwrites one."""
     ref = f"{BACKUP_NAMESPACE}{utc_now().strftime('%Y%m%dT%H%M%SZ')}-{commit[:12]}"
-    git.run(["-C", path, "update-ref", "-m", f"fleetops.gitops backup: {reason}", ref, commit, ""],
-            summary="cannot record the backup ref")
+    git.run(["-C", path, "update-ref", "-m", f"fleetops.gitops backup: {reason}", ref, commit, ""], summary="cannot record the backup ref")
     return ref

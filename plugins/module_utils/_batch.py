@@ -65,6 +65,7 @@ def execute(task: Task, params: t.Mapping[str, t.Any], *, key: str, check_mode: 
         return outcome
     specs = _item_specs(params, key)
     git_executable()
+
     def one(spec: dict[str, t.Any]) -> ItemOutcome:
         return _guarded(task, spec, key, check_mode, diff)
 
@@ -101,8 +102,7 @@ def _refuse_nesting(numbers: dict[str, int], key: str) -> None:
         parent = os.path.dirname(path)
         while parent != os.path.dirname(parent):
             if parent in numbers and numbers[parent] != number:
-                raise InvalidOption("checkouts", f"item {number}: {key} {path} is inside item {numbers[parent]}'s "
-                                                 f"{key} {parent}; checkouts must not nest")
+                raise InvalidOption("checkouts", f"item {number}: {key} {path} is inside item {numbers[parent]}'s {key} {parent}; checkouts must not nest")
             parent = os.path.dirname(parent)
 
 
@@ -126,10 +126,14 @@ def _combine(items: list[ItemOutcome], key: str, allow_partial: bool) -> TaskOut
     diffs = [result.pop("diff") for result in results if "diff" in result]
     failed = [result for result in results if result.get("failed")]
     outcome = TaskOutcome(
-        {"changed": any(result["changed"] for result in results), "results": results, "ansible_facts": _facts(items),
-         # The paths a playbook acts on (restart what changed, page on what drifted), without a Jinja pass over results.
-         "changed_checkouts": [item.key for item in items if item.result["changed"]],
-         "drifted_checkouts": [item.key for item in items if item.result["status"]["state"] != SyncState.IN_SYNC.name]},
+        {
+            "changed": any(result["changed"] for result in results),
+            "results": results,
+            "ansible_facts": _facts(items),
+            # The paths a playbook acts on (restart what changed, page on what drifted), without a Jinja pass over results.
+            "changed_checkouts": [item.key for item in items if item.result["changed"]],
+            "drifted_checkouts": [item.key for item in items if item.result["status"]["state"] != SyncState.IN_SYNC.name],
+        },
         [warning for item in items for warning in item.warnings],
     )
     if diffs:

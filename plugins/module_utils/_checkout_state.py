@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._config_file import read_plain_config
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import CorruptCheckout, DestinationError, GitCommandError, GitOpsError
-from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner, drivers_in
+from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
+from ansible_collections.fleetops.gitops.plugins.module_utils._host_filters import drivers_in
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def git_dir(path: str) -> str | None:
         first = handle.readline(4096).strip()
     if not first.startswith("gitdir:"):
         return None
-    target = first[len("gitdir:"):].strip()
+    target = first[len("gitdir:") :].strip()
     return os.path.normpath(os.path.join(path, target))
 
 
@@ -88,8 +89,19 @@ def read_checkout_state(git: GitRunner, path: str, remote: str) -> CheckoutState
         url = _ask_config(git, path, remote)
     try:
         status = git.run(
-            ["--no-optional-locks", "-C", path, "status", "--porcelain=v2", "--branch", "-z",
-             "--untracked-files=all", "--no-ahead-behind", "--no-renames", "--ignore-submodules=all"],
+            [
+                "--no-optional-locks",
+                "-C",
+                path,
+                "status",
+                "--porcelain=v2",
+                "--branch",
+                "-z",
+                "--untracked-files=all",
+                "--no-ahead-behind",
+                "--no-renames",
+                "--ignore-submodules=all",
+            ],
             summary=f"cannot read the checkout at {path}",
         ).stdout
     except GitCommandError as error:
@@ -108,8 +120,11 @@ def _ask_config(git: GitRunner, path: str, remote: str) -> str | None:
 
     ``git config`` itself runs no program. Its answer sets the filter overrides of every later command.
     """
-    out = git.run(["-C", path, "config", "--null", "--get-regexp", "--", rf"^(remote\.{re.escape(remote)}\.url|filter\..*)$"],
-                  ok=(0, 1), summary=f"cannot read the git config of {path}").stdout
+    out = git.run(
+        ["-C", path, "config", "--null", "--get-regexp", "--", rf"^(remote\.{re.escape(remote)}\.url|filter\..*)$"],
+        ok=(0, 1),
+        summary=f"cannot read the git config of {path}",
+    ).stdout
     url, names = None, []
     for entry in out.split("\0"):
         name, _newline, value = entry.partition("\n")
@@ -139,8 +154,9 @@ def _foreign_owner(path: str) -> DestinationError:
     """git refuses a repository that another user owns; say whose it is and what to set."""
     owner = _user_name(os.stat(path).st_uid)
     return DestinationError(
-        "owner", f"{path} belongs to {owner} while git runs as {_user_name(os.geteuid())}, and git refuses to work in "
-                 f"another user's checkout: set owner: {owner} so that git runs as the checkout's owner",
+        "owner",
+        f"{path} belongs to {owner} while git runs as {_user_name(os.geteuid())}, and git refuses to work in "
+        f"another user's checkout: set owner: {owner} so that git runs as the checkout's owner",
     )
 
 
@@ -162,13 +178,13 @@ def _parse_status(path: str, status: str, remote_url: str | None) -> CheckoutSta
     records = iter(status.split("\0"))
     for record in records:
         if record.startswith("# branch.oid "):
-            oid = record[len("# branch.oid "):]
+            oid = record[len("# branch.oid ") :]
             head = None if oid == "(initial)" else oid
         elif record.startswith("# branch.head "):
-            name = record[len("# branch.head "):]
+            name = record[len("# branch.head ") :]
             branch = None if name == "(detached)" else name
         elif record.startswith("# branch.upstream "):
-            upstream = record[len("# branch.upstream "):]
+            upstream = record[len("# branch.upstream ") :]
         elif record.startswith("? ") and not record.endswith("/"):
             untracked.append(record[2:])  # "dir/" is a nested repository: left alone, like ignored files
         elif record[:2] in _FIELDS_BEFORE_PATH:
@@ -176,6 +192,12 @@ def _parse_status(path: str, status: str, remote_url: str | None) -> CheckoutSta
             if record[0] == "2":
                 next(records, None)  # a rename's original path is a record of its own
     return CheckoutState(
-        path, exists=True, is_checkout=True, head=head, branch=branch, upstream=upstream,
-        remote_url=remote_url, changes=LocalChanges(tuple(modified), tuple(untracked)),
+        path,
+        exists=True,
+        is_checkout=True,
+        head=head,
+        branch=branch,
+        upstream=upstream,
+        remote_url=remote_url,
+        changes=LocalChanges(tuple(modified), tuple(untracked)),
     )

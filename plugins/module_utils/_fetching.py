@@ -19,7 +19,6 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._history import Wh
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import COMMIT, Target
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import RepoUrl
 
-
 # What a server says of a commit it does not have (upload-pack, by protocol version), rather than a failure to reach it.
 _NOT_THERE = re.compile(r"not our ref|couldn't find remote ref|no such remote ref|unadvertised object|not a valid object", re.IGNORECASE)
 
@@ -53,8 +52,7 @@ class Fetch:
             git.run([*args, "--", Remote(url.clean), target.refspec(self.remote)], summary=summary, network=True, env=where.env)
             if present():
                 return
-        fetched = git.run([*args, "--", Remote(url.clean), target.sha], ok=(0, 1, 128), summary=summary, network=True,
-                          env=where.env)
+        fetched = git.run([*args, "--", Remote(url.clean), target.sha], ok=(0, 1, 128), summary=summary, network=True, env=where.env)
         if fetched.rc != 0 and not _NOT_THERE.search(fetched.stderr):
             raise GitCommandError(fetched.args, fetched.rc, fetched.stderr, summary)
         if present():

@@ -36,8 +36,7 @@ def trusted_uids() -> frozenset[int]:
     return frozenset((0, os.geteuid()))
 
 
-def open_folder(path: str, *, option: str = "dest", create: bool = False, owner: tuple[int, int] | None = None,
-                readable: bool = False) -> int:
+def open_folder(path: str, *, option: str = "dest", create: bool = False, owner: tuple[int, int] | None = None, readable: bool = False) -> int:
     """A descriptor of the folder at ``path``, reached without following any link another user could change.
 
     With ``create``, missing folders are made (as ``mkdir -p`` would, the umask deciding their mode), each
@@ -96,8 +95,7 @@ def stat_entry(folder: int, name: str) -> os.stat_result | None:
         return None
 
 
-def open_child(folder: int, name: str, *, option: str = "dest", readable: bool = False,
-               owner: int | None = None) -> int:
+def open_child(folder: int, name: str, *, option: str = "dest", readable: bool = False, owner: int | None = None) -> int:
     """A descriptor of the folder ``name`` in ``folder``, refusing a link; ``owner`` says whose it must be."""
     try:
         fd = os.open(name, (os.O_RDONLY if readable else _SEARCH) | _NOFOLLOW_DIR, dir_fd=folder)
@@ -113,8 +111,7 @@ def open_child(folder: int, name: str, *, option: str = "dest", readable: bool =
     return fd
 
 
-def write_atomic(folder: int, name: str, data: bytes, *, mode: int = 0o644, owner: tuple[int, int] | None = None,
-                 durable: bool = True) -> None:
+def write_atomic(folder: int, name: str, data: bytes, *, mode: int = 0o644, owner: tuple[int, int] | None = None, durable: bool = True) -> None:
     """Replace ``name`` in ``folder`` by a new file holding ``data``: readers see the old file or the new one.
 
     The new file is created under a random name with ``O_EXCL|O_NOFOLLOW``, so nothing that stands there
@@ -130,7 +127,7 @@ def write_atomic(folder: int, name: str, data: bytes, *, mode: int = 0o644, owne
                 os.fchown(fd, *owner)
             view = memoryview(data)
             while view:
-                view = view[os.write(fd, view):]
+                view = view[os.write(fd, view) :]
             if durable:
                 os.fsync(fd)
         finally:
@@ -152,7 +149,7 @@ def create_file(folder: int, name: str, data: bytes, *, mode: int = 0o600, owner
             os.fchown(fd, *owner)
         view = memoryview(data)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
     finally:
         os.close(fd)
 
@@ -175,8 +172,7 @@ def make_folder(folder: int, name: str, *, mode: int | None = 0o700, owner: tupl
     return fd
 
 
-def read_bytes(folder: int, name: str, limit: int = 1 << 20, *, owner: int | None = None,
-               option: str = "dest") -> bytes | None:
+def read_bytes(folder: int, name: str, limit: int = 1 << 20, *, owner: int | None = None, option: str = "dest") -> bytes | None:
     """The content of the regular file ``name`` in ``folder``; None when absent, a link, or larger than ``limit``.
 
     With ``owner``, a file that belongs to anyone else is refused (UnsafePath) rather than read.
@@ -265,8 +261,9 @@ def private_folder(path: str, *, option: str, mode: int = 0o700) -> int:
         problem = f"is open to other users (mode {stat.S_IMODE(info.st_mode):04o})"
     if problem:
         os.close(fd)
-        raise UnsafePath(option, f"{path} {problem}, not only to {_user(os.geteuid())}; it was not used. "
-                                 f"Remove it (someone may have made it to interfere) and run again")
+        raise UnsafePath(
+            option, f"{path} {problem}, not only to {_user(os.geteuid())}; it was not used. Remove it (someone may have made it to interfere) and run again"
+        )
     return fd
 
 
@@ -315,15 +312,17 @@ def _walk(path: str, option: str, create: bool, owner: tuple[int, int] | None) -
             os.close(fd)
 
 
-def _trusted_link_target(name: str, info: os.stat_result, option: str, links: int, *, folder: int | None = None,
-                         shown: str | None = None) -> str:
+def _trusted_link_target(name: str, info: os.stat_result, option: str, links: int, *, folder: int | None = None, shown: str | None = None) -> str:
     """The target of a link that only root or we could have made; any other user's link is refused."""
     where = shown or name
     if links > _MAX_LINKS:
         raise UnsafePath(option, f"{where}: too many levels of symbolic links")
     if info.st_uid not in trusted_uids():
-        raise UnsafePath(option, f"{where} goes through a symbolic link that belongs to {_user(info.st_uid)}; "
-                                 "a link another user owns is never followed (point the option at the real path)")
+        raise UnsafePath(
+            option,
+            f"{where} goes through a symbolic link that belongs to {_user(info.st_uid)}; "
+            "a link another user owns is never followed (point the option at the real path)",
+        )
     target = os.readlink(name, dir_fd=folder) if folder is not None else os.readlink(name)
     again = os.stat(name, dir_fd=folder, follow_symlinks=False) if folder is not None else os.lstat(name)
     if (again.st_ino, again.st_dev) != (info.st_ino, info.st_dev):

@@ -65,11 +65,9 @@ def find_drift(state: CheckoutState, desired: Desired) -> list[str]:
     if state.head is None:
         findings.append("the checkout has no commit yet (an interrupted clone?)")
     elif desired.revision is not None and actual != desired.revision:
-        findings.append(f"revision differs: {name} {short(actual)}, desired {short(desired.revision)} "
-                        f"({_describe(desired.distance, desired.rewritten)})")
+        findings.append(f"revision differs: {name} {short(actual)}, desired {short(desired.revision)} ({_describe(desired.distance, desired.rewritten)})")
     if recorded and state.head and state.head != recorded:
-        findings.append(f"HEAD moved outside fleetops.gitops: recorded {short(recorded)}, HEAD {short(state.head)}"
-                        f"{_moved(desired.head_distance)}")
+        findings.append(f"HEAD moved outside fleetops.gitops: recorded {short(recorded)}, HEAD {short(state.head)}{_moved(desired.head_distance)}")
     if branch is not None and state.branch is None:
         findings.append(f"detached HEAD, expected branch '{branch}'")
     elif branch is not None and state.branch != branch:
@@ -89,8 +87,7 @@ def _describe(distance: Distance | None, rewritten: bool) -> str:
         return "distance unknown: the desired commit has not been fetched"
     ahead, behind = distance
     if ahead and rewritten:
-        return (f"history rewritten upstream: the deployed commit is no longer on the desired history "
-                f"({behind} behind, {ahead} ahead)")
+        return f"history rewritten upstream: the deployed commit is no longer on the desired history ({behind} behind, {ahead} ahead)"
     if ahead and behind:
         return f"diverged: {_commits(behind)} behind and {ahead} ahead"
     if ahead:

@@ -20,17 +20,20 @@ import shlex
 import shutil
 import signal
 import subprocess
-import threading
 import time
 import typing as t
 from dataclasses import dataclass
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._access import RemoteAccess
-from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitCommandError, GitNotFound, GitOpsError, GitTimeout, InvalidOption
+from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitCommandError, GitNotFound, GitTimeout, InvalidOption
+from ansible_collections.fleetops.gitops.plugins.module_utils._host_filters import host_filters, may_filter
 from ansible_collections.fleetops.gitops.plugins.module_utils._identity import RunAs
 from ansible_collections.fleetops.gitops.plugins.module_utils._private_dir import PrivateDir
 from ansible_collections.fleetops.gitops.plugins.module_utils._program_keys import (
-    COMMAND_LINE_OVERRIDES, ENVIRONMENT_OVERRIDES, LOCAL_UPLOAD_PACK, filter_overrides,
+    COMMAND_LINE_OVERRIDES,
+    ENVIRONMENT_OVERRIDES,
+    LOCAL_UPLOAD_PACK,
+    filter_overrides,
 )
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import RepoUrl, is_local, origin_of, redact_text
 from ansible_collections.fleetops.gitops.plugins.module_utils._watchdog import Watchdog
@@ -38,15 +41,42 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._watchdog import W
 DEFAULT_TIMEOUT = 300.0
 
 # Variables that would point git at another repository, inject config or prompt: never inherited.
-_DROPPED_ENV = frozenset((
-    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_COMMON_DIR", "GIT_NAMESPACE", "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM",
-    "GIT_CONFIG", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT", "GIT_EXEC_PATH", "GIT_PREFIX",
-    "GIT_QUARANTINE_PATH", "GIT_REPLACE_REF_BASE", "GIT_NO_REPLACE_OBJECTS", "GIT_SHALLOW_FILE",
-    "GIT_ALLOW_PROTOCOL", "GIT_PROTOCOL_FROM_USER", "GIT_ASKPASS", "SSH_ASKPASS", "GIT_SSH", "GIT_SSH_COMMAND",
-    "GIT_EDITOR", "GIT_PAGER", "GIT_EXTERNAL_DIFF", "GIT_TERMINAL_PROMPT", "GIT_FLUSH", "GIT_PROXY_COMMAND",
-    "GNUPGHOME", "LANGUAGE",
-))
+_DROPPED_ENV = frozenset(
+    (
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_COMMON_DIR",
+        "GIT_NAMESPACE",
+        "GIT_CEILING_DIRECTORIES",
+        "GIT_DISCOVERY_ACROSS_FILESYSTEM",
+        "GIT_CONFIG",
+        "GIT_CONFIG_PARAMETERS",
+        "GIT_CONFIG_COUNT",
+        "GIT_EXEC_PATH",
+        "GIT_PREFIX",
+        "GIT_QUARANTINE_PATH",
+        "GIT_REPLACE_REF_BASE",
+        "GIT_NO_REPLACE_OBJECTS",
+        "GIT_SHALLOW_FILE",
+        "GIT_ALLOW_PROTOCOL",
+        "GIT_PROTOCOL_FROM_USER",
+        "GIT_ASKPASS",
+        "SSH_ASKPASS",
+        "GIT_SSH",
+        "GIT_SSH_COMMAND",
+        "GIT_EDITOR",
+        "GIT_PAGER",
+        "GIT_EXTERNAL_DIFF",
+        "GIT_TERMINAL_PROMPT",
+        "GIT_FLUSH",
+        "GIT_PROXY_COMMAND",
+        "GNUPGHOME",
+        "LANGUAGE",
+    )
+)
 _DROPPED_PREFIXES = ("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_", "GIT_TRACE")
 
 # What makes git ask for credentials, and for which origin: a credential helper of ours, given on the command line
@@ -120,9 +150,9 @@ class Deadline:
 class _Invocation:
     """One process to start: what runs, what the error messages show of it (redacted), and what it may answer."""
 
-    argv: t.List[str]
-    shown: t.Tuple[str, ...]
-    env: t.Dict[str, str]
+    argv: list[str]
+    shown: tuple[str, ...]
+    env: dict[str, str]
     ok: t.Container[int] = (0,)
     summary: str = ""
     data: bytes | None = None  # for stdin
@@ -197,9 +227,8 @@ class GitRunner:
             except GitTimeout:
                 raise
             except GitCommandError as error:
-                pause = 2.0 ** attempt
-                if not (network and attempt < self.access.retries and _transient(error.stderr)
-                        and self.deadline.remaining() > pause):
+                pause = 2.0**attempt
+                if not (network and attempt < self.access.retries and _transient(error.stderr) and self.deadline.remaining() > pause):
                     raise
             time.sleep(pause)
             attempt += 1
@@ -210,11 +239,10 @@ class GitRunner:
         if gpg is None:
             raise InvalidOption("gpg_keys", "gpg is not installed on the managed host")
         argv = [gpg, "--batch", "--no-tty", "--quiet", *args]
-        return self._execute(_Invocation(argv, tuple(["gpg", *args]), dict(self._environment()), summary=summary, data=data.encode()))
+        return self._execute(_Invocation(argv, ("gpg", *args), dict(self._environment()), summary=summary, data=data.encode()))
 
-    def _run_once(self, args: t.Sequence[str | Remote], *, ok: t.Container[int], env: t.Mapping[str, str] | None,
-                  summary: str) -> GitResult:
-        drivers = self.filters | host_filters(self) if _subcommand(args) in _MAY_FILTER else self.filters
+    def _run_once(self, args: t.Sequence[str | Remote], *, ok: t.Container[int], env: t.Mapping[str, str] | None, summary: str) -> GitResult:
+        drivers = self.filters | host_filters(self) if may_filter(args) else self.filters
         config = [*COMMAND_LINE_OVERRIDES, *filter_overrides(drivers), *self._limits()]
         words, shown = [], ["git"]
         for arg in args:
@@ -239,14 +267,17 @@ class GitRunner:
         summary = self.redact(command.summary)  # it may name the repository
         budget = self.deadline.remaining()
         if budget <= 0:
-            raise GitTimeout(shown, None, f"not started: the {self.deadline.seconds:g} seconds of the timeout option "
-                                          "were already used up", summary)
+            raise GitTimeout(shown, None, f"not started: the {self.deadline.seconds:g} seconds of the timeout option were already used up", summary)
         watchdog = Watchdog.get()
         proc = subprocess.Popen(  # noqa: S603 - argv list, no shell
-            command.argv, env=command.env, stdin=subprocess.DEVNULL if data is None else subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            command.argv,
+            env=command.env,
+            stdin=subprocess.DEVNULL if data is None else subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             cwd="/",  # every path is absolute; the module's folder may be closed to `owner`, or lie inside another repository
-            start_new_session=True, **(self.run_as.popen_options() if self.run_as else {}),
+            start_new_session=True,
+            **(self.run_as.popen_options() if self.run_as else {}),
         )
         watchdog.watch(proc.pid)
         try:
@@ -254,8 +285,9 @@ class GitRunner:
                 out, err = proc.communicate(data, timeout=budget)
             except subprocess.TimeoutExpired:
                 _stop(proc)
-                raise GitTimeout(shown, None, f"no answer within the {self.deadline.seconds:g} seconds of the timeout "
-                                              f"option (git was stopped after {budget:.1f}s)", summary) from None
+                raise GitTimeout(
+                    shown, None, f"no answer within the {self.deadline.seconds:g} seconds of the timeout option (git was stopped after {budget:.1f}s)", summary
+                ) from None
         finally:
             watchdog.release(proc.pid)
         result = GitResult(shown, proc.returncode, _text(out), self.redact(_text(err)))
@@ -270,9 +302,12 @@ class GitRunner:
         for target in _REDIRECT.findall(result.stderr):
             if (origin_of(target) or "").lower() != self.origin.lower():
                 raise GitCommandError(
-                    result.args, result.rc,
+                    result.args,
+                    result.rc,
                     f"the server redirected to another origin, {self.redact(target)}; it was not followed "
-                    "(no credential was sent there). Use that URL, or set follow_redirects: all", summary)
+                    "(no credential was sent there). Use that URL, or set follow_redirects: all",
+                    summary,
+                )
 
     def _limits(self) -> list[str]:
         low_speed_time = int(min(30, max(1, self.deadline.seconds / 2)))  # a stalled transfer fails well within the deadline
@@ -295,7 +330,10 @@ class GitRunner:
         access = self.access
         env.update(ENVIRONMENT_OVERRIDES)
         env.update(
-            LC_ALL="C", LANG="C", GIT_TERMINAL_PROMPT="0", GIT_ASKPASS=_refuse(),
+            LC_ALL="C",
+            LANG="C",
+            GIT_TERMINAL_PROMPT="0",
+            GIT_ASKPASS=_refuse(),
             GIT_ALLOW_PROTOCOL=":".join(access.transports),
             GIT_SSH_COMMAND=access.ssh_command(
                 self.files().write("id", access.ssh_key.rstrip("\n") + "\n") if access.ssh_key else None,
@@ -326,69 +364,12 @@ class GitRunner:
         return PrivateDir(self.run_as.ids if self.run_as else None)
 
 
-# The commands of ours that may run a filter driver (on files of the working tree); the others never read one.
-_MAY_FILTER = frozenset(("status", "checkout", "add", "update-index", "reset", "hash-object", "clone"))
-_OPTIONS_WITH_VALUE = frozenset(("-C", "-c", "--git-dir", "--work-tree"))
-
-
-def _subcommand(args: t.Sequence[str | Remote]) -> str:
-    words = list(args)
-    while words and isinstance(words[0], str) and words[0].startswith("-"):
-        del words[:2 if words[0] in _OPTIONS_WITH_VALUE else 1]
-    return words[0] if words and isinstance(words[0], str) else ""
-
-
-_HOST_FILTERS: dict[tuple[str, ...], frozenset[str]] = {}
-_HOST_FILTERS_LOCK = threading.Lock()
-_ASKING = threading.local()
-
-
-def host_filters(git: GitRunner) -> frozenset[str]:
-    """The filter drivers the system and global config files define, for the user git runs as; asked once per process.
-
-    One ``git config`` outside any repository (``GIT_DIR`` names nothing) reads exactly those files and what they
-    include, and runs nothing itself. Other threads wait for its answer: none may start git before it is known.
-    """
-    if getattr(_ASKING, "active", False):
-        return frozenset()  # the asking process itself
-    env = git.environment()
-    key = tuple(env.get(name, "") for name in ("HOME", "XDG_CONFIG_HOME", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM",
-                                               "GIT_CONFIG_NOSYSTEM", "PREFIX"))
-    with _HOST_FILTERS_LOCK:
-        if key not in _HOST_FILTERS:
-            _ASKING.active = True
-            try:
-                out = git.run(["config", "--null", "--name-only", "--get-regexp", r"^filter\."], ok=(0, 1),
-                              env={"GIT_DIR": "/nonexistent"}).stdout
-            finally:
-                _ASKING.active = False
-            _HOST_FILTERS[key] = drivers_in(out.split("\0"))
-        return _HOST_FILTERS[key]
-
-
-def drivers_in(names: t.Iterable[str]) -> frozenset[str]:
-    """Driver names from config key names ``filter.<driver>.<key>``; a name ``-c`` cannot carry is refused."""
-    drivers = set()
-    for name in names:
-        section, _dot, rest = name.partition(".")
-        driver = rest.rpartition(".")[0]
-        if section.lower() != "filter" or not driver:
-            continue
-        if "=" in driver or "\n" in driver:
-            raise GitOpsError(f"a git filter driver named {driver!r} is configured, and it could not be switched off "
-                              "on git's command line; nothing was run. Rename it in the git config")
-        drivers.add(driver)
-    return frozenset(drivers)
-
-
-def runner_for(url: RepoUrl | None, timeout: float, run_as: RunAs | None = None,
-               access: RemoteAccess | None = None) -> GitRunner:
+def runner_for(url: RepoUrl | None, timeout: float, run_as: RunAs | None = None, access: RemoteAccess | None = None) -> GitRunner:
     """A runner that can reach ``url`` as ``access`` says, and masks its secrets."""
     access = access or RemoteAccess()
     if url is None:
         return GitRunner(timeout=timeout, access=access, run_as=run_as)
-    return GitRunner(timeout=timeout, access=access.for_url(url), secrets=url.secrets, run_as=run_as,
-                     origin=origin_of(url.clean))
+    return GitRunner(timeout=timeout, access=access.for_url(url), secrets=url.secrets, run_as=run_as, origin=origin_of(url.clean))
 
 
 def git_executable() -> str:

@@ -34,8 +34,7 @@ class Where:
 def distance_between(git: GitRunner, where: Where, first: str, second: str) -> Distance | None:
     """(commits only in ``first``, commits only in ``second``) with one ``git rev-list``; None when either commit,
     or the history between them, is not in the repository."""
-    result = git.run([*where.args, "rev-list", "--left-right", "--count", f"{first}...{second}", "--"], ok=(0, 128),
-                     env=where.env)
+    result = git.run([*where.args, "rev-list", "--left-right", "--count", f"{first}...{second}", "--"], ok=(0, 128), env=where.env)
     if result.rc != 0:
         return None
     ahead, behind = (int(n) for n in result.stdout.split())

@@ -72,8 +72,9 @@ class FileLock:
                 if error.errno not in (errno.EAGAIN, errno.EACCES):
                     raise
             if time.monotonic() >= end:
-                raise LockTimeout(self.option, f"another run is working on {self.what}: {_holder(fd)} holds its lock; "
-                                               f"waited {self.timeout:g}s for it ({self.option})")
+                raise LockTimeout(
+                    self.option, f"another run is working on {self.what}: {_holder(fd)} holds its lock; waited {self.timeout:g}s for it ({self.option})"
+                )
             time.sleep(_POLL)
 
 

@@ -60,10 +60,10 @@ class SyncOptions:
 
         A parameter left unset (None) takes the default here, so ``lock_timeout: 0`` stays 0.
         """
-        given = {name: params[name] for name in SyncOptions.field_names()
-                 if name not in ("access", "signatures", "mode") and params.get(name) is not None}
-        return SyncOptions(**given, mode=parse_mode(params.get("mode")), access=RemoteAccess.from_params(params),
-                           signatures=SignaturePolicy.from_params(params))
+        given = {name: params[name] for name in SyncOptions.field_names() if name not in ("access", "signatures", "mode") and params.get(name) is not None}
+        return SyncOptions(
+            **given, mode=parse_mode(params.get("mode")), access=RemoteAccess.from_params(params), signatures=SignaturePolicy.from_params(params)
+        )
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
@@ -99,8 +99,7 @@ class DriftOptions(SyncOptions):
     def from_params(cls, params: t.Mapping[str, t.Any]) -> DriftOptions:
         """The options of one drift report, from gitops_drift's parameters (of the single form, or of one item)."""
         sync = SyncOptions.from_params(params)
-        return cls(**sync.as_kwargs(), compare_to=params.get("compare_to") or "remote", repo_url=params.get("repo"),
-                   revision=params.get("revision"))
+        return cls(**sync.as_kwargs(), compare_to=params.get("compare_to") or "remote", repo_url=params.get("repo"), revision=params.get("revision"))
 
     def sync_options(self) -> SyncOptions:
         """The options of the sync a reconcile runs."""

@@ -25,8 +25,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._url import RepoUr
 
 
 @contextlib.contextmanager
-def peek_at(git: GitRunner, git_dir: str | None, url: RepoUrl, target: Target, *, remote: str = "origin",
-            haves: t.Sequence[str] = ()) -> t.Iterator[Where]:
+def peek_at(git: GitRunner, git_dir: str | None, url: RepoUrl, target: Target, *, remote: str = "origin", haves: t.Sequence[str] = ()) -> t.Iterator[Where]:
     """A throwaway repository holding ``target`` as the real run would fetch it (raising as it would)."""
     with git.private_dir() as folder:
         peek = os.path.join(folder.path, "peek.git")

@@ -31,7 +31,7 @@ NOT_CONSULTED = "not consulted"
 
 @dataclass(frozen=True)
 class ProgramKey:
-    key: str                 # as git-config(1) writes it; <name> stands for any subsection
+    key: str  # as git-config(1) writes it; <name> stands for any subsection
     defence: str
     value: str | None = None  # the harmless value, for COMMAND_LINE; the variable, for ENVIRONMENT
     why: str = ""
@@ -117,17 +117,17 @@ KEYS = (
 HARMLESS_FSCK_WARNINGS = ("zeroPaddedFilemode", "nulInCommit", "nullSha1")
 
 # What every git process gets on the command line, from the list above and a few that are not about programs.
-COMMAND_LINE_OVERRIDES = tuple(f"{entry.key}={entry.value}" for entry in KEYS
-                               if entry.defence == COMMAND_LINE and entry.value is not None and "<" not in entry.key) + (
-    "transfer.fsckObjects=true",     # objects checked on fetch: refuses a hostile .gitmodules, and every error...
+COMMAND_LINE_OVERRIDES = tuple(
+    f"{entry.key}={entry.value}" for entry in KEYS if entry.defence == COMMAND_LINE and entry.value is not None and "<" not in entry.key
+) + (
+    "transfer.fsckObjects=true",  # objects checked on fetch: refuses a hostile .gitmodules, and every error...
     *(f"fetch.fsck.{check}=warn" for check in HARMLESS_FSCK_WARNINGS),  # ...but what git itself only warns of
     "advice.detachedHead=false",
     "fetch.recurseSubmodules=false",  # submodules are never fetched, nor checked out: their config is never read
     "submodule.recurse=false",
 )
 # What every git process gets in its environment, over the keys above (GIT_ASKPASS and GIT_SSH_COMMAND are set per run).
-ENVIRONMENT_OVERRIDES = {"GIT_EDITOR": ":", "GIT_SEQUENCE_EDITOR": ":", "GIT_PAGER": "", "GIT_PROXY_COMMAND": "",
-                         "GIT_SSH_VARIANT": "ssh"}
+ENVIRONMENT_OVERRIDES = {"GIT_EDITOR": ":", "GIT_SEQUENCE_EDITOR": ":", "GIT_PAGER": "", "GIT_PROXY_COMMAND": "", "GIT_SSH_VARIANT": "ssh"}
 # A local upload-pack (file:// and paths) reads only the config files, never our -c: it is started with the hook off.
 LOCAL_UPLOAD_PACK = "git -c uploadpack.packObjectsHook=env upload-pack"
 

@@ -91,8 +91,8 @@ def resolve(git: GitRunner, url: str, version: str, *, shown_url: str, option: s
         return Target(COMMIT, None, version)
     if version == "HEAD":
         return _resolve_default_branch(git, url, shown_url, option)
-    name = version[len("refs/heads/"):] if version.startswith("refs/heads/") else version
-    name = name[len("refs/tags/"):] if name.startswith("refs/tags/") else name
+    name = version[len("refs/heads/") :] if version.startswith("refs/heads/") else version
+    name = name[len("refs/tags/") :] if name.startswith("refs/tags/") else name
     wanted = [f"refs/heads/{name}", f"refs/tags/{name}", f"refs/tags/{name}^{{}}"]
     if version.startswith("refs/tags/"):
         wanted = wanted[1:]
@@ -109,12 +109,13 @@ def resolve(git: GitRunner, url: str, version: str, *, shown_url: str, option: s
 
 
 def _resolve_default_branch(git: GitRunner, url: str, shown_url: str, option: str) -> Target:
-    out = git.run(["ls-remote", "--symref", "--", Remote(url), "HEAD"], network=True,
-                  summary=f"cannot resolve {option} 'HEAD' (the default branch) on {shown_url}").stdout
+    out = git.run(
+        ["ls-remote", "--symref", "--", Remote(url), "HEAD"], network=True, summary=f"cannot resolve {option} 'HEAD' (the default branch) on {shown_url}"
+    ).stdout
     branch = sha = None
     for line in out.splitlines():
         if line.startswith("ref: refs/heads/") and line.endswith("\tHEAD"):
-            branch = line[len("ref: refs/heads/"):-len("\tHEAD")]
+            branch = line[len("ref: refs/heads/") : -len("\tHEAD")]
         elif line.endswith("\tHEAD"):
             sha = line.split("\t", 1)[0]
     if not sha:

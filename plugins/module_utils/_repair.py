@@ -23,8 +23,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._processes import 
 # Lock files git leaves at the top of its directory when it dies mid-operation; refs/ is searched for *.lock too.
 _TOP_LOCKS = ("index.lock", "HEAD.lock", "ORIG_HEAD.lock", "FETCH_HEAD.lock", "config.lock", "packed-refs.lock", "shallow.lock")
 # (folder, name prefix, folder entries or files): the temporary packs and object folders of a fetch cut short.
-_TEMP_OBJECTS = (("objects/pack", "tmp_", False), ("objects/pack", ".tmp-", False), ("objects", "tmp_objdir-", True),
-                 ("objects", "incoming-", True))
+_TEMP_OBJECTS = (("objects/pack", "tmp_", False), ("objects/pack", ".tmp-", False), ("objects", "tmp_objdir-", True), ("objects", "incoming-", True))
 CLONE_MARK = ".gitops-clone-"
 
 
@@ -74,8 +73,9 @@ def remove_leftovers(dest: str, git_dir: str | None, leftovers: t.Sequence[Lefto
     if users:
         names = ", ".join(os.path.basename(item.relative) for item in leftovers)
         raise DestinationError(
-            "dest", f"{dest} has lock files of an unfinished git run ({names}), and processes "
-                    f"{', '.join(map(str, users))} are still using it; nothing was removed. Try again when they are done."
+            "dest",
+            f"{dest} has lock files of an unfinished git run ({names}), and processes "
+            f"{', '.join(map(str, users))} are still using it; nothing was removed. Try again when they are done.",
         )
     for item in leftovers:
         folder_path, name = os.path.split(os.path.join(item.base, item.relative))
@@ -125,8 +125,12 @@ def _temp_objects(folder: int, owner: int) -> list[str]:
         try:
             for name in os.listdir(inside):
                 info = stat_entry(inside, name)
-                if (name.startswith(prefix) and info is not None and info.st_uid == owner
-                        and (stat.S_ISDIR(info.st_mode) if folders else stat.S_ISREG(info.st_mode))):
+                if (
+                    name.startswith(prefix)
+                    and info is not None
+                    and info.st_uid == owner
+                    and (stat.S_ISDIR(info.st_mode) if folders else stat.S_ISREG(info.st_mode))
+                ):
                     found.append(f"{where}/{name}")
         finally:
             os.close(inside)
@@ -146,7 +150,7 @@ def _dead_clones(dest: str) -> list[Leftover]:
         dead = []
         for name in names:
             info = stat_entry(folder, name)
-            tag = name[len(prefix):].rsplit("-", 1)[0]
+            tag = name[len(prefix) :].rsplit("-", 1)[0]
             if info is not None and stat.S_ISDIR(info.st_mode) and tag_alive(tag) is False:
                 dead.append(Leftover(parent, name, in_git_dir=False))
         return dead

@@ -73,31 +73,36 @@ def verify(git: GitRunner, where: Where, target: Target, policy: SignaturePolicy
             ok = git.run([*config, *where.args, "verify-commit", "--", target.sha], env=env, ok=range(256)).rc == 0
             code = git.run([*config, *where.args, "log", "-1", "--format=%G?", target.sha, "--"], env=env).stdout.strip()
             if not (ok and code == "G"):
-                raise SignatureError(f"verify_commit: commit {target.sha} is {_VERDICTS.get(code, 'not verified')} "
-                                     f"(git signature status '{code}'); the checkout was left as it was")
+                raise SignatureError(
+                    f"verify_commit: commit {target.sha} is {_VERDICTS.get(code, 'not verified')} "
+                    f"(git signature status '{code}'); the checkout was left as it was"
+                )
         if policy.mode in ("tag", "both"):
             _verify_tag(git, where, target, config, env)
 
 
 def _verify_tag(git: GitRunner, where: Where, target: Target, config: list[str], env: dict[str, str]) -> None:
     """The tag object is read once, then verified and followed by its id: a ref moved meanwhile changes nothing."""
-    found = git.run([*where.args, "rev-parse", "--verify", "--quiet", "--end-of-options", f"refs/tags/{target.name}"],
-                    ok=(0, 1), env=where.env).stdout.strip()
+    found = git.run([*where.args, "rev-parse", "--verify", "--quiet", "--end-of-options", f"refs/tags/{target.name}"], ok=(0, 1), env=where.env).stdout.strip()
     if not found or git.run([*config, *where.args, "verify-tag", "--", found], env=env, ok=range(256)).rc != 0:
         raise SignatureError(f"verify_commit: tag '{target.name}' is not signed by a trusted key; the checkout was left as it was")
-    points_at = git.run([*where.args, "rev-parse", "--verify", "--end-of-options", f"{found}^{{commit}}"],
-                        env=where.env).stdout.strip()
+    points_at = git.run([*where.args, "rev-parse", "--verify", "--end-of-options", f"{found}^{{commit}}"], env=where.env).stdout.strip()
     if points_at != target.sha:
         raise SignatureError(
             f"verify_commit: tag '{target.name}' is signed, but it points at {points_at}, not at {target.sha}, the commit "
             "that would be deployed (the remote answered differently when asked twice, or the pin is not that tag's); "
-            "the checkout was left as it was")
+            "the checkout was left as it was"
+        )
 
 
 _VERDICTS = {
-    "N": "not signed", "B": "signed, but the signature is bad", "U": "signed by a key that is not trusted",
-    "X": "signed, but the signature has expired", "Y": "signed by a key that has expired",
-    "R": "signed by a revoked key", "E": "signed by an unknown key",
+    "N": "not signed",
+    "B": "signed, but the signature is bad",
+    "U": "signed by a key that is not trusted",
+    "X": "signed, but the signature has expired",
+    "Y": "signed by a key that has expired",
+    "R": "signed by a revoked key",
+    "E": "signed by an unknown key",
 }
 
 
@@ -111,8 +116,7 @@ def _trust(git: GitRunner, folder: PrivateDir, policy: SignaturePolicy) -> tuple
     home = folder.folder("gnupg")
     signers = folder.write("allowed_signers", (policy.allowed_signers or "").rstrip("\n") + "\n", 0o644)
     revoked = folder.write("revoked_signers", "", 0o644)
-    config = ["-c", "gpg.minTrustLevel=fully", "-c", f"gpg.ssh.allowedSignersFile={signers}",
-              "-c", f"gpg.ssh.revocationFile={revoked}"]
+    config = ["-c", "gpg.minTrustLevel=fully", "-c", f"gpg.ssh.allowedSignersFile={signers}", "-c", f"gpg.ssh.revocationFile={revoked}"]
     if policy.gpg_keys:
         _gpg(git, home, ["--import"], "\n".join(policy.gpg_keys))
         listing = _gpg(git, home, ["--with-colons", "--fingerprint", "--list-keys"], "")

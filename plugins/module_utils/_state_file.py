@@ -68,10 +68,10 @@ class Record:
     """The last sync this collection made of a checkout: the drift model's actual revision, and what it followed."""
 
     revision: str
-    kind: str | None = None     # branch, tag or commit
-    name: str | None = None     # the branch or tag
+    kind: str | None = None  # branch, tag or commit
+    name: str | None = None  # the branch or tag
     version: str | None = None  # as asked
-    repo: str | None = None     # the URL, as shown (no credentials)
+    repo: str | None = None  # the URL, as shown (no credentials)
 
     @classmethod
     def read(cls, git_dir: str | None, owner: int | None = None) -> Record | None:
@@ -99,8 +99,15 @@ def record_sync(git_dir: str, record: Record, *, when: datetime | None = None, o
     at any point leaves either the old record or the new one, never half of one.
     """
     when = when or utc_now()
-    data = {"schema": _SCHEMA, "revision": record.revision, "last_synced_at": format_time(when), "repo": record.repo,
-            "version": record.version, "kind": record.kind, "name": record.name}
+    data = {
+        "schema": _SCHEMA,
+        "revision": record.revision,
+        "last_synced_at": format_time(when),
+        "repo": record.repo,
+        "version": record.version,
+        "kind": record.kind,
+        "name": record.name,
+    }
     folder = open_folder(git_dir, readable=True)
     try:
         expected = owner[0] if owner is not None else os.geteuid()

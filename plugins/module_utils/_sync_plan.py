@@ -23,12 +23,11 @@ UPDATE = "update"
 REFRESH = "refresh"  # the same commit: HEAD's attachment, the local ref or the record follow; nothing changes
 NONE = "none"
 # How a commit the sync moves away from relates to the target, when the target's objects are at hand.
-REWRITTEN = "rewritten"          # our last sync of this same branch, which the branch no longer contains
+REWRITTEN = "rewritten"  # our last sync of this same branch, which the branch no longer contains
 LOCAL_COMMITS = "local commits"  # it has commits someone made here, which the target does not contain
 
 
-def divergence_of(distance: Distance | None, tip: str | None, record: Record | None, target: Target, *,
-                  shallow: bool) -> str | None:
+def divergence_of(distance: Distance | None, tip: str | None, record: Record | None, target: Target, *, shallow: bool) -> str | None:
     """None when the target contains ``tip``, when how they relate is unknown, or when the version changed on
     purpose (a rollback to an older tag, another branch); else why the target does not contain it.
 
@@ -50,10 +49,10 @@ class SyncPlan:
     target: Target
     action: str
     findings: tuple[str, ...] = ()
-    divergence: str | None = None           # of HEAD
+    divergence: str | None = None  # of HEAD
     leftovers: tuple[Leftover, ...] = ()
     risk: AtRisk = AtRisk()
-    record: Record | None = None            # what this collection last synced the checkout to
+    record: Record | None = None  # what this collection last synced the checkout to
     shallow: bool = False
 
     @property
@@ -78,8 +77,11 @@ class SyncPlan:
     def local_changes(self) -> dict[str, list[str]]:
         """What the reset removes: tracked edits (hidden ones too), untracked files, ignored files written over."""
         changes = self.state.changes
-        return {"modified": list(dict.fromkeys(changes.modified + self.risk.flagged)), "untracked": list(changes.untracked),
-                "overwritten": list(self.risk.overwritten or ())}
+        return {
+            "modified": list(dict.fromkeys(changes.modified + self.risk.flagged)),
+            "untracked": list(changes.untracked),
+            "overwritten": list(self.risk.overwritten or ()),
+        }
 
 
 @dataclass
@@ -127,8 +129,9 @@ def render_diff(git: GitRunner, where: Where, dest: str, plan: SyncPlan) -> dict
         "after": "\n".join(after) + "\n",
     }
     if state.head and state.head != target.sha:
-        files = git.run([*where.args, "diff", "--name-status", "--no-renames", "--no-ext-diff", "--no-textconv",
-                         state.head, target.sha, "--"], ok=(0, 128), env=where.env)
+        files = git.run(
+            [*where.args, "diff", "--name-status", "--no-renames", "--no-ext-diff", "--no-textconv", state.head, target.sha, "--"], ok=(0, 128), env=where.env
+        )
         if files.rc == 0:
             result["prepared"] = f"files changed from {short(state.head)} to {short(target.sha)}:\n{files.stdout}"
         else:

@@ -123,14 +123,14 @@ def _split_userinfo(value: str, scheme: str) -> _Userinfo:
     the password must hold an unencoded '/': the URL is ``ambiguous`` and read up to the last '@' of all.
     """
     prefix = value[: len(scheme) + 3]
-    rest = value[len(scheme) + 3:]
+    rest = value[len(scheme) + 3 :]
     authority = rest.split("/", 1)[0]
     at = authority.rfind("@")
     later = rest.rfind("@")
-    if at != -1 and (_HOST.match(authority[at + 1:]) or later == at):
-        return _Userinfo(prefix, rest[:at], rest[at + 1:])
+    if at != -1 and (_HOST.match(authority[at + 1 :]) or later == at):
+        return _Userinfo(prefix, rest[:at], rest[at + 1 :])
     if later != -1 and (at != -1 or (":" in authority and not authority.rpartition(":")[2].isdigit())):
-        return _Userinfo(prefix, rest[:later], rest[later + 1:], ambiguous=True)
+        return _Userinfo(prefix, rest[:later], rest[later + 1 :], ambiguous=True)
     return _Userinfo(prefix, None, rest)
 
 
@@ -140,8 +140,10 @@ def _parse_scheme_url(value: str, scheme: str, option: str) -> RepoUrl:
         raise InvalidOption(option, f"the '{scheme}' transport is not allowed; use one of {', '.join(TRANSPORTS)} or a local path")
     split = _split_userinfo(value, scheme)
     if split.ambiguous:
-        raise InvalidOption(option, "the URL cannot be read one way only (a password with '/' in it?): percent-encode "
-                                    "'/' as %2F in the password, or give it with the password option")
+        raise InvalidOption(
+            option,
+            "the URL cannot be read one way only (a password with '/' in it?): percent-encode '/' as %2F in the password, or give it with the password option",
+        )
     if split.tail.split("/", 1)[0].startswith("-"):
         raise InvalidOption(option, "the host must not start with '-': it would be read as an ssh option")
     prefix, userinfo, tail = split.prefix, split.userinfo, split.tail
@@ -150,14 +152,21 @@ def _parse_scheme_url(value: str, scheme: str, option: str) -> RepoUrl:
     user, colon, password = userinfo.partition(":")
     if colon:
         return RepoUrl(
-            raw=value, transport=transport, clean=f"{prefix}{user}@{tail}",
-            display=f"{prefix}{user}:{MASK}@{tail}", username=unquote(user) or None, password=unquote(password),
+            raw=value,
+            transport=transport,
+            clean=f"{prefix}{user}@{tail}",
+            display=f"{prefix}{user}:{MASK}@{tail}",
+            username=unquote(user) or None,
+            password=unquote(password),
         )
     if transport == "https":
         # token-only userinfo: the token must not reach .git/config, so git gets the URL without it
         return RepoUrl(
-            raw=value, transport=transport, clean=f"{prefix}{tail}",
-            display=f"{prefix}{MASK}@{tail}", username=unquote(user) or None,
+            raw=value,
+            transport=transport,
+            clean=f"{prefix}{tail}",
+            display=f"{prefix}{MASK}@{tail}",
+            username=unquote(user) or None,
         )
     return RepoUrl(raw=value, transport=transport, clean=value, display=value, username=user or None)
 
@@ -172,15 +181,19 @@ def _is_scp_like(value: str) -> bool:
 def _parse_scp_like(value: str, option: str) -> RepoUrl:
     at = value.find("@")
     slash = value.find("/")
-    userinfo, rest = (value[:at], value[at + 1:]) if at != -1 and (slash == -1 or at < slash) else ("", value)
+    userinfo, rest = (value[:at], value[at + 1 :]) if at != -1 and (slash == -1 or at < slash) else ("", value)
     host, _colon, path = rest.partition(":")
     if host.startswith("-"):
         raise InvalidOption(option, "the host must not start with '-': it would be read as an ssh option")
     user, colon, password = userinfo.partition(":")
     if colon:
         return RepoUrl(
-            raw=value, transport="ssh", clean=f"{user}@{host}:{path}",
-            display=f"{user}:{MASK}@{host}:{path}", username=user or None, password=password,
+            raw=value,
+            transport="ssh",
+            clean=f"{user}@{host}:{path}",
+            display=f"{user}:{MASK}@{host}:{path}",
+            username=user or None,
+            password=password,
         )
     return RepoUrl(raw=value, transport="ssh", clean=value, display=value, username=user or None)
 
@@ -190,7 +203,7 @@ def _comparable(url: str) -> tuple[str, str, str]:
     scheme = _SCHEME.match(url)
     if scheme:
         transport = scheme.group(1).lower()
-        authority, _slash, path = url[len(scheme.group(0)):].partition("/")
+        authority, _slash, path = url[len(scheme.group(0)) :].partition("/")
         host = authority.rpartition("@")[2].lower()
         if transport == "file":
             return ("file", "", _local_path(path if path.startswith("/") else "/" + path))

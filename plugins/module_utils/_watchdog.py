@@ -73,8 +73,12 @@ class Watchdog:
         read, write = os.pipe()
         try:
             self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and script
-                [sys.executable, "-I", "-S", "-c", _WATCHER], stdin=read, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL, cwd="/", start_new_session=True,  # not in the group a killer may signal
+                [sys.executable, "-I", "-S", "-c", _WATCHER],
+                stdin=read,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                cwd="/",
+                start_new_session=True,  # not in the group a killer may signal
             )
         except BaseException:
             os.close(write)

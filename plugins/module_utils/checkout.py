@@ -35,28 +35,50 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._backup import Kee
 from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState, corrupt_or, git_dir, read_checkout_state
 from ansible_collections.fleetops.gitops.plugins.module_utils._clone import clone_beside
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import (
-    DestinationError, GitCommandError, GitOpsError, HistoryRewritten, InvalidOption, LocalChangesError, RefNotFound,
+    DestinationError,
+    GitCommandError,
+    GitOpsError,
+    HistoryRewritten,
+    InvalidOption,
+    LocalChangesError,
 )
+from ansible_collections.fleetops.gitops.plugins.module_utils._fetching import Fetch
 from ansible_collections.fleetops.gitops.plugins.module_utils._files import open_folder, resolve
 from ansible_collections.fleetops.gitops.plugins.module_utils._findings import Desired, find_drift, listing, short
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner, runner_for
-from ansible_collections.fleetops.gitops.plugins.module_utils._fetching import Fetch
 from ansible_collections.fleetops.gitops.plugins.module_utils._history import Distance, Where, has_commit, how_far
 from ansible_collections.fleetops.gitops.plugins.module_utils._identity import resolve_run_as
-from ansible_collections.fleetops.gitops.plugins.module_utils._options import SyncOptions
 from ansible_collections.fleetops.gitops.plugins.module_utils._locks import CheckoutLock
+from ansible_collections.fleetops.gitops.plugins.module_utils._options import SyncOptions
+from ansible_collections.fleetops.gitops.plugins.module_utils._peek import peek_at
+from ansible_collections.fleetops.gitops.plugins.module_utils._program_keys import LOCAL_UPLOAD_PACK
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import (
-    BRANCH, COMMIT, TAG, Target, is_commit_sha, resolve as resolve_version, validate_ref_name,
+    BRANCH,
+    COMMIT,
+    TAG,
+    Target,
+    is_commit_sha,
+    validate_ref_name,
+)
+from ansible_collections.fleetops.gitops.plugins.module_utils._refs import (
+    resolve as resolve_version,
 )
 from ansible_collections.fleetops.gitops.plugins.module_utils._repair import find_leftovers, remove_leftovers
 from ansible_collections.fleetops.gitops.plugins.module_utils._signatures import verify
-from ansible_collections.fleetops.gitops.plugins.module_utils._peek import peek_at
 from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import Record, last_synced_at, record_sync
 from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncState, SyncStatus
 from ansible_collections.fleetops.gitops.plugins.module_utils._sync_plan import (
-    CLONE, LOCAL_COMMITS, NONE, REFRESH, REWRITTEN, UPDATE, SyncPlan, SyncResult, divergence_of, render_diff,
+    CLONE,
+    LOCAL_COMMITS,
+    NONE,
+    REFRESH,
+    REWRITTEN,
+    UPDATE,
+    SyncPlan,
+    SyncResult,
+    divergence_of,
+    render_diff,
 )
-from ansible_collections.fleetops.gitops.plugins.module_utils._program_keys import LOCAL_UPLOAD_PACK
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import is_local, parse_repo_url, redact_text, reject_control_characters, reject_option_like
 
 __all__ = ["GitOpsSynchronizer", "SyncOptions", "SyncPlan", "SyncResult"]
@@ -97,8 +119,9 @@ class GitOpsSynchronizer:
         """The commit SHA at the checkout's HEAD; None (warning logged) on any failure."""
         try:
             with self._runner() as git:
-                return git.run(["-C", self.dest, "rev-parse", "--verify", "--end-of-options", "HEAD^{commit}"],
-                               summary=f"cannot read HEAD of {self.dest}").stdout.strip()
+                return git.run(
+                    ["-C", self.dest, "rev-parse", "--verify", "--end-of-options", "HEAD^{commit}"], summary=f"cannot read HEAD of {self.dest}"
+                ).stdout.strip()
         except (GitOpsError, OSError) as error:
             log.warning("cannot read the version of %s: %s", self.dest, error)
             return None
@@ -110,8 +133,7 @@ class GitOpsSynchronizer:
         with self._runner() as git:
             return self._check(git, version, revision, diff=False).plan
 
-    def run(self, version: str = "main", *, revision: str | None = None, check_mode: bool = False,
-            diff: bool = False) -> SyncResult:
+    def run(self, version: str = "main", *, revision: str | None = None, check_mode: bool = False, diff: bool = False) -> SyncResult:
         """Plan, then (unless ``check_mode``) apply, holding the checkout's lock.
 
         ``revision`` pins the commit ``version`` must be at: HEAD stays on a
@@ -147,18 +169,21 @@ class GitOpsSynchronizer:
     def _runner(self) -> GitRunner:
         return runner_for(self.url, self.options.timeout, self.run_as, self.access)
 
-    def _check(self, git: GitRunner, version: str, revision: str | None, diff: bool,
-               known: dict[str, str | None] | None = None) -> SyncResult:
+    def _check(self, git: GitRunner, version: str, revision: str | None, diff: bool, known: dict[str, str | None] | None = None) -> SyncResult:
         """The plan with the target looked at where the real run would have it: in a peek when it is not here yet."""
         state, target = self._read(git, version, revision, {} if known is None else known)
         with self._objects(git, state, target, self._worth_a_look(state, target, revision is not None, diff)) as where:
             plan = self._plan(git, state, target, where)
-            warnings = [f"{self.dest}: would remove what an interrupted git run left: {listing([str(p) for p in plan.leftovers])}"] \
-                if plan.leftovers else []
+            warnings = [f"{self.dest}: would remove what an interrupted git run left: {listing([str(p) for p in plan.leftovers])}"] if plan.leftovers else []
             if plan.changed or (plan.action == REFRESH and plan.findings):
                 verify(git, where, plan.target, self.options.signatures)  # in the objects the real run would check
-            status = SyncStatus(SyncState.DRIFTED if plan.changed else SyncState.IN_SYNC, plan.after, plan.before,
-                                last_synced_at(plan.state.git_dir), list(plan.findings) if plan.changed else [])
+            status = SyncStatus(
+                SyncState.DRIFTED if plan.changed else SyncState.IN_SYNC,
+                plan.after,
+                plan.before,
+                last_synced_at(plan.state.git_dir),
+                list(plan.findings) if plan.changed else [],
+            )
             return SyncResult(plan, status, diff=render_diff(git, where, self.dest, plan) if diff else None, warnings=warnings)
 
     @contextlib.contextmanager
@@ -170,8 +195,7 @@ class GitOpsSynchronizer:
         if not look or (state.is_checkout and not tag_object and (state.head == target.sha or has_commit(git, where, target.sha))):
             yield where
         else:
-            with peek_at(git, state.git_dir if state.is_checkout else None, self.url, target, remote=self.options.remote,
-                         haves=(state.head or "",)) as peek:
+            with peek_at(git, state.git_dir if state.is_checkout else None, self.url, target, remote=self.options.remote, haves=(state.head or "",)) as peek:
                 yield replace(peek, shallow=where.shallow)
 
     def _worth_a_look(self, state: CheckoutState, target: Target, pinned: bool, diff: bool) -> bool:
@@ -200,13 +224,15 @@ class GitOpsSynchronizer:
         known["actual"] = state.head
         if state.exists and not state.empty:
             if not state.is_checkout:
-                raise DestinationError("dest", f"{self.dest} {state.problem}; it was left untouched. "
-                                               "Point dest at an absent or empty folder, or move it away yourself.")
+                raise DestinationError(
+                    "dest", f"{self.dest} {state.problem}; it was left untouched. Point dest at an absent or empty folder, or move it away yourself."
+                )
             if state.remote_url is None:
                 raise DestinationError("dest", f"{self.dest} is a git checkout with no remote named '{self.options.remote}'; it was left untouched")
             if not self.url.same_repository(state.remote_url):
-                raise DestinationError("repo", f"{self.dest} is a checkout of {redact_text(state.remote_url, self.url.secrets)}, "
-                                               f"not of {self.url.display}; it was left untouched")
+                raise DestinationError(
+                    "repo", f"{self.dest} is a checkout of {redact_text(state.remote_url, self.url.secrets)}, not of {self.url.display}; it was left untouched"
+                )
         target = self._resolve(git, version, revision)
         known["desired"] = target.sha
         self.options.signatures.check_target(target)
@@ -224,7 +250,7 @@ class GitOpsSynchronizer:
             return Target(COMMIT, None, revision)
         for prefix, kind in (("refs/heads/", BRANCH), ("refs/tags/", TAG)):
             if version.startswith(prefix):
-                return Target(kind, version[len(prefix):], revision)
+                return Target(kind, version[len(prefix) :], revision)
         found = resolve_version(git, self.url.clean, version, shown_url=self.url.display)
         return Target(found.kind, found.name, revision)
 
@@ -247,8 +273,7 @@ class GitOpsSynchronizer:
         self._refuse(plan)
         return plan
 
-    def _with_risk(self, git: GitRunner, plan: SyncPlan, where: Where, distance: Distance | None,
-                   flagged: tuple[str, ...]) -> SyncPlan:
+    def _with_risk(self, git: GitRunner, plan: SyncPlan, where: Where, distance: Distance | None, flagged: tuple[str, ...]) -> SyncPlan:
         """The plan, with what the switch would destroy besides ``git status``'s changes, as far as the objects in
         ``where`` tell: with the target not there, ``risk.overwritten`` is None and the branch's distance unknown."""
         state, target = plan.state, plan.target
@@ -256,8 +281,7 @@ class GitOpsSynchronizer:
         tip, tip_distance = moved_branch(git, where, self.dest, state.branch, target.branch, target.sha)
         overwritten: tuple[str, ...] | None = ()
         if state.head and state.head != target.sha:
-            overwritten = overwritten_paths(git, where, self.dest, state.head, target.sha, set(state.changes.untracked)) \
-                if present else None
+            overwritten = overwritten_paths(git, where, self.dest, state.head, target.sha, set(state.changes.untracked)) if present else None
         risk = AtRisk(flagged, overwritten, target.branch if tip else None, tip, tip_distance)
         findings = list(plan.findings)
         if risk.flagged:
@@ -309,8 +333,11 @@ class GitOpsSynchronizer:
                 plan = self._with_risk(git, unknown, where, distance, plan.risk.flagged)
                 self._refuse(plan)  # what only the fetched objects could tell
         risk = plan.risk
-        keep = [tip for tip, why in ((state.head, plan.divergence), (risk.branch_tip, plan.branch_divergence))
-                if why == REWRITTEN or (why == LOCAL_COMMITS and self.options.local_changes == "backup")]
+        keep = [
+            tip
+            for tip, why in ((state.head, plan.divergence), (risk.branch_tip, plan.branch_divergence))
+            if why == REWRITTEN or (why == LOCAL_COMMITS and self.options.local_changes == "backup")
+        ]
         changes = bool(state.changes or risk.flagged or risk.overwritten) and self.options.local_changes == "backup"
         backup_ref = backup(git, self.dest, Keep(state.head, target.sha, changes, risk.overwritten or (), tuple(keep)))
         for flag in ("--no-assume-unchanged", "--no-skip-worktree") if risk.flagged else ():  # one flag per update-index
@@ -366,15 +393,16 @@ class GitOpsSynchronizer:
     def _refuse_configured_remote(self, git: GitRunner) -> None:
         """A clone reads ``remote.<remote>.*`` from the host's config files (system and global), and there the first
         ``uploadpack`` or ``url`` wins over any given on the command line: such a section is refused, not used."""
-        found = git.run(["config", "--name-only", "--get-regexp", "--", f"^remote\\.{re.escape(self.options.remote)}\\."],
-                        ok=(0, 1)).stdout.split()
+        found = git.run(["config", "--name-only", "--get-regexp", "--", f"^remote\\.{re.escape(self.options.remote)}\\."], ok=(0, 1)).stdout.split()
         if found:
-            raise DestinationError("remote", f"the git configuration of this host sets {', '.join(sorted(set(found)))}; a clone "
-                                             f"would use it, so nothing was cloned. Remove it from the system or global git config "
-                                             f"(git config --show-origin --get-regexp '^remote\\.{self.options.remote}\\.')")
+            raise DestinationError(
+                "remote",
+                f"the git configuration of this host sets {', '.join(sorted(set(found)))}; a clone "
+                f"would use it, so nothing was cloned. Remove it from the system or global git config "
+                f"(git config --show-origin --get-regexp '^remote\\.{self.options.remote}\\.')",
+            )
 
-    def _fetch(self, git: GitRunner, path: str, target: Target, *, state: CheckoutState | None = None,
-               only_if_missing: bool = False) -> Distance | None:
+    def _fetch(self, git: GitRunner, path: str, target: Target, *, state: CheckoutState | None = None, only_if_missing: bool = False) -> Distance | None:
         """Fetch the target into ``path``; the distance from the checkout's HEAD (``state``) to it, which also proves
         the commit is here: one git process for both. A fetch cut short leaves no temporary pack behind."""
         where = Where.checkout(path)
@@ -400,12 +428,9 @@ class GitOpsSynchronizer:
     def _switch(self, git: GitRunner, path: str, target: Target, upstream: str | None) -> None:
         """Point HEAD at the target (on its branch, or detached) and force the working tree to match."""
         if target.kind == BRANCH:
-            git.run(["-C", path, "checkout", "--quiet", "--force", "-B", target.name or "", target.sha, "--"],
-                    summary=f"cannot check out {target.describe()}")
+            git.run(["-C", path, "checkout", "--quiet", "--force", "-B", target.name or "", target.sha, "--"], summary=f"cannot check out {target.describe()}")
             if upstream != f"{self.options.remote}/{target.name}":
                 git.run(["-C", path, "config", "--", f"branch.{target.name}.remote", self.options.remote])
                 git.run(["-C", path, "config", "--", f"branch.{target.name}.merge", f"refs/heads/{target.name}"])
         else:
-            git.run(["-C", path, "checkout", "--quiet", "--force", "--detach", target.sha, "--"],
-                    summary=f"cannot check out {target.describe()}")
-
+            git.run(["-C", path, "checkout", "--quiet", "--force", "--detach", target.sha, "--"], summary=f"cannot check out {target.describe()}")

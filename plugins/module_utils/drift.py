@@ -32,12 +32,12 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._findings import D
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner, runner_for
 from ansible_collections.fleetops.gitops.plugins.module_utils._history import Where, how_far
 from ansible_collections.fleetops.gitops.plugins.module_utils._identity import resolve_run_as
-from ansible_collections.fleetops.gitops.plugins.module_utils._peek import ahead_behind
 from ansible_collections.fleetops.gitops.plugins.module_utils._options import DriftOptions
+from ansible_collections.fleetops.gitops.plugins.module_utils._peek import ahead_behind
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import BRANCH, Target, resolve, validate_ref_name
 from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import Record, last_synced_at, record_sync, utc_now
-from ansible_collections.fleetops.gitops.plugins.module_utils._sync_plan import REWRITTEN, divergence_of
 from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncState, SyncStatus
+from ansible_collections.fleetops.gitops.plugins.module_utils._sync_plan import REWRITTEN, divergence_of
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import RepoUrl, origin_of, parse_repo_url
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer as CheckoutSynchronizer
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import SyncResult
@@ -85,8 +85,7 @@ class GitOpsSynchronizer:
     configured ``remote``) with one read-only ``git ls-remote``; ``"local"`` reads the local branch ref.
     """
 
-    def __init__(self, repo_path: str, target_branch: str = "main", options: DriftOptions | None = None,
-                 **changes: t.Any) -> None:
+    def __init__(self, repo_path: str, target_branch: str = "main", options: DriftOptions | None = None, **changes: t.Any) -> None:
         """``options`` say how (``compare_to="remote"`` and the spec's 10-second timeout when absent); keyword
         arguments naming its fields change a few (``compare_to="local"``), validated as the options are."""
         validate_ref_name("branch", target_branch)
@@ -122,11 +121,14 @@ class GitOpsSynchronizer:
                 distance = how_far(git, where, actual, desired)
                 if distance is None and url is not None and actual and desired and actual != desired:
                     distance = ahead_behind(git, state.git_dir or "", actual, url, desired)  # not fetched yet: a peek
-                divergence = divergence_of(distance, actual, record, Target(BRANCH, self.branch, desired or ""),
-                                           shallow=where.shallow)
+                divergence = divergence_of(distance, actual, record, Target(BRANCH, self.branch, desired or ""), shallow=where.shallow)
                 moved = how_far(git, where, state.head, actual) if record else None
-                findings = find_drift(state, Desired(desired, self.branch, self.options.remote, distance, divergence == REWRITTEN,
-                                                     record.revision if record else None, moved, self.repo_url))
+                findings = find_drift(
+                    state,
+                    Desired(
+                        desired, self.branch, self.options.remote, distance, divergence == REWRITTEN, record.revision if record else None, moved, self.repo_url
+                    ),
+                )
             except GitOpsError as error:
                 self._fail(str(error), error)
                 self._status = SyncStatus(SyncState.ERROR, None, None, self._status.last_synced_at, [str(error)])
@@ -156,8 +158,9 @@ class GitOpsSynchronizer:
             self.sync_state()
         desired = self._status.desired_revision
         if desired is None:
-            self._status = replace(self._status, state=SyncState.ERROR,
-                                   drift_details=[f"cannot reconcile: the desired revision is unknown ({self.last_error or 'no target'})"])
+            self._status = replace(
+                self._status, state=SyncState.ERROR, drift_details=[f"cannot reconcile: the desired revision is unknown ({self.last_error or 'no target'})"]
+            )
             return self._status
         self._status = replace(self._status, state=SyncState.SYNCING)
         if deploy is not None:
@@ -171,8 +174,7 @@ class GitOpsSynchronizer:
             actual = desired
             directory = git_dir(self.repo_path)
             owner = self.run_as.ids if self.run_as else None
-            when = record_sync(directory, Record(desired, BRANCH, self.branch, self.target_branch), owner=owner) \
-                if directory else utc_now()
+            when = record_sync(directory, Record(desired, BRANCH, self.branch, self.target_branch), owner=owner) if directory else utc_now()
         self._status = SyncStatus(SyncState.IN_SYNC, desired, actual, when, [])
         return self._status
 
@@ -250,8 +252,7 @@ class GitOpsSynchronizer:
                 self.branch = self._local_default_branch(git)
                 if self.branch is None:
                     return None
-            result = git.run(["-C", self.repo_path, "rev-parse", "--verify", "--quiet", "--end-of-options",
-                              f"refs/heads/{self.branch}^{{commit}}"], ok=(0, 1))
+            result = git.run(["-C", self.repo_path, "rev-parse", "--verify", "--quiet", "--end-of-options", f"refs/heads/{self.branch}^{{commit}}"], ok=(0, 1))
             if result.rc != 0:
                 self._fail(f"the local branch '{self.branch}' does not exist")
                 return None
@@ -262,13 +263,12 @@ class GitOpsSynchronizer:
 
     def _local_default_branch(self, git: GitRunner) -> str | None:
         """The remote's default branch as the checkout last heard of it (``refs/remotes/<remote>/HEAD``), with no network."""
-        found = git.run(["-C", self.repo_path, "symbolic-ref", "--quiet", "--", f"refs/remotes/{self.options.remote}/HEAD"],
-                        ok=(0, 1, 128)).stdout.strip()
+        found = git.run(["-C", self.repo_path, "symbolic-ref", "--quiet", "--", f"refs/remotes/{self.options.remote}/HEAD"], ok=(0, 1, 128)).stdout.strip()
         prefix = f"refs/remotes/{self.options.remote}/"
         if not found.startswith(prefix):
             self._fail(f"the checkout does not know the default branch of '{self.options.remote}' (no refs/remotes/{self.options.remote}/HEAD): give branch")
             return None
-        return found[len(prefix):]
+        return found[len(prefix) :]
 
     def _trust_configured_origin(self, git: GitRunner, state: CheckoutState) -> None:
         """Without ``repo``, credentials may go to the origin the checkout's own config names - unless git runs as the

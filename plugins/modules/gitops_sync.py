@@ -305,9 +305,9 @@ ansible_facts:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._argspec import sync_module_spec
-from ansible_collections.fleetops.gitops.plugins.module_utils._item_tasks import sync_one
 from ansible_collections.fleetops.gitops.plugins.module_utils._batch import execute, secrets_in_params
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError
+from ansible_collections.fleetops.gitops.plugins.module_utils._item_tasks import sync_one
 
 
 def main() -> None:

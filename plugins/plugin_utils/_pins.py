@@ -52,8 +52,9 @@ class PlayPins:
         self.directory = directory or pins_folder()
         self.name = f"pins-{play_id}.json"
 
-    def targets(self, wanted: t.Iterable[tuple[str, str]], timeout: float = CONTROLLER_TIMEOUT,
-                access: RemoteAccess | None = None) -> dict[tuple[str, str], Target | str]:
+    def targets(
+        self, wanted: t.Iterable[tuple[str, str]], timeout: float = CONTROLLER_TIMEOUT, access: RemoteAccess | None = None
+    ) -> dict[tuple[str, str], Target | str]:
         """The Target of each (repo, version), or why it could not be resolved.
 
         The remote is asked only for what this play has not asked yet, failures included.
@@ -71,8 +72,7 @@ class PlayPins:
                     write_atomic(folder, self.name, json.dumps(known).encode(), mode=0o600)
         finally:
             os.close(folder)
-        return {pair: Target(**known[_key(*pair)]) if "error" not in known[_key(*pair)] else known[_key(*pair)]["error"]
-                for pair in wanted}
+        return {pair: Target(**known[_key(*pair)]) if "error" not in known[_key(*pair)] else known[_key(*pair)]["error"] for pair in wanted}
 
     def _folder(self) -> int:
         try:
@@ -110,6 +110,9 @@ def _key(repo: str, version: str) -> str:
     return hashlib.sha256(f"{repo}\0{version}".encode()).hexdigest()
 
 
+_ACCESS_ARGS = ("username", "password", "token", "ssh_key", "known_hosts", "accept_newhostkey", "follow_redirects")
+
+
 def _resolve(repo: str, version: str, timeout: float, access: RemoteAccess | None) -> dict[str, t.Any]:
     try:
         url = parse_repo_url(repo)
@@ -121,8 +124,9 @@ def _resolve(repo: str, version: str, timeout: float, access: RemoteAccess | Non
     return {"kind": target.kind, "name": target.name, "sha": target.sha}
 
 
-def pin_checkouts(args: dict[str, t.Any], play_id: str, *, version_key: str, version_alias: str,
-                  default_version: str = "HEAD") -> tuple[dict[str, t.Any], list[str]]:
+def pin_checkouts(
+    args: dict[str, t.Any], play_id: str, *, version_key: str, version_alias: str, default_version: str = "HEAD"
+) -> tuple[dict[str, t.Any], list[str]]:
     """Module arguments with each checkout's version resolved (a full ref plus ``revision``), and the failures.
 
     A checkout that already names a commit, or sets ``revision``, or has no
@@ -131,8 +135,11 @@ def pin_checkouts(args: dict[str, t.Any], play_id: str, *, version_key: str, ver
     """
     args = dict(args)
     items = [dict(item) for item in args.get("checkouts") or []]
-    defaults = {"repo": args.get("repo"), "version": _version(args, version_key, version_alias) or default_version,
-                "timeout": args.get("timeout") or CONTROLLER_TIMEOUT}
+    defaults = {
+        "repo": args.get("repo"),
+        "version": _version(args, version_key, version_alias) or default_version,
+        "timeout": args.get("timeout") or CONTROLLER_TIMEOUT,
+    }
     forms = items or [args]
     todo = []
     for form in forms:
@@ -140,7 +147,9 @@ def pin_checkouts(args: dict[str, t.Any], play_id: str, *, version_key: str, ver
         version = _version(form, version_key, version_alias) or defaults["version"]
         if repo and not form.get("revision") and not is_commit_sha(version):
             todo.append((form, repo, version))
-    access = RemoteAccess.from_params({"username": args.get("username"), "password": args.get("password"), "token": args.get("token"), "ssh_key": args.get("ssh_key"), "known_hosts": args.get("known_hosts"), "accept_newhostkey": bool(args.get("accept_newhostkey")), "follow_redirects": args.get("follow_redirects")})
+    # The task's own credentials and host keys, as the module reads them (the rest of access keeps its defaults:
+    # the task arguments are not validated yet, and the module checks them again anyway).
+    access = RemoteAccess.from_params({key: args.get(key) for key in _ACCESS_ARGS})
     targets = PlayPins(play_id).targets(((repo, version) for _form, repo, version in todo), float(defaults["timeout"]), access)
     failures = []
     for form, repo, version in todo:

@@ -27,22 +27,22 @@ def pip_versions():
     except ImportError:  # internal API moved: fall back to reading the pins from the source
         import ansible_test  # pylint: disable=import-outside-toplevel
 
-        source = pathlib.Path(ansible_test.__file__).parent.joinpath('_internal', 'python_requirements.py').read_text()
-        return sorted(set(re.findall(r'''\bpip['"]?\s*[=:]\s*['"](\d+(?:\.\d+)+)['"]''', source)))
+        source = pathlib.Path(ansible_test.__file__).parent.joinpath("_internal", "python_requirements.py").read_text()
+        return sorted(set(re.findall(r"""\bpip['"]?\s*[=:]\s*['"](\d+(?:\.\d+)+)['"]""", source)))
 
-    return sorted({get_venv_packages(types.SimpleNamespace(version=version))['pip'] for version in python_versions()})
+    return sorted({get_venv_packages(types.SimpleNamespace(version=version))["pip"] for version in python_versions()})
 
 
 def main():
     """Print the requested facts, space separated."""
-    facts = {'pythons': python_versions, 'pips': pip_versions}
+    facts = {"pythons": python_versions, "pips": pip_versions}
     if len(sys.argv) != 2 or sys.argv[1] not in facts:
-        sys.exit('usage: %s {%s}' % (sys.argv[0], ','.join(facts)))
+        sys.exit("usage: {} {{{}}}".format(sys.argv[0], ",".join(facts)))
     values = facts[sys.argv[1]]()
     if not values:
-        sys.exit('error: found no %s in ansible-test' % sys.argv[1])
-    print(' '.join(values))
+        sys.exit(f"error: found no {sys.argv[1]} in ansible-test")
+    print(" ".join(values))
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     main()

@@ -26,24 +26,24 @@ def run(cmd, **kwargs):
 
 def main(argv):
     """Seed pip with ensurepip, then pip-install what get-pip.py was asked for."""
-    skip = {'setuptools': '--no-setuptools' in argv, 'wheel': '--no-wheel' in argv}
-    pip_args = [arg for arg in argv if arg not in ('--no-setuptools', '--no-wheel')]
-    had_setuptools = importlib.util.find_spec('setuptools') is not None
+    skip = {"setuptools": "--no-setuptools" in argv, "wheel": "--no-wheel" in argv}
+    pip_args = [arg for arg in argv if arg not in ("--no-setuptools", "--no-wheel")]
+    had_setuptools = importlib.util.find_spec("setuptools") is not None
 
-    run([sys.executable, '-m', 'ensurepip', '--upgrade', '--default-pip'], stdout=subprocess.DEVNULL)
+    run([sys.executable, "-m", "ensurepip", "--upgrade", "--default-pip"], stdout=subprocess.DEVNULL)
 
     # get-pip.py installs setuptools and wheel unless told not to.
     for name, skipped in skip.items():
         if not skipped and not any(arg.startswith(name) for arg in pip_args):
             pip_args.append(name)
 
-    run([sys.executable, '-m', 'pip', 'install'] + pip_args)
+    run([sys.executable, "-m", "pip", "install"] + pip_args)
 
     # ensurepip brings setuptools along on Python < 3.12; honour --no-setuptools.
     importlib.invalidate_caches()
-    if skip['setuptools'] and not had_setuptools and importlib.util.find_spec('setuptools') is not None:
-        run([sys.executable, '-m', 'pip', 'uninstall', '--yes', '--disable-pip-version-check', 'setuptools'])
+    if skip["setuptools"] and not had_setuptools and importlib.util.find_spec("setuptools") is not None:
+        run([sys.executable, "-m", "pip", "uninstall", "--yes", "--disable-pip-version-check", "setuptools"])
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     main(sys.argv[1:])

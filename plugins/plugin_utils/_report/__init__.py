@@ -12,14 +12,34 @@ return are read, never the task arguments (they may hold credentials).
 from __future__ import annotations
 
 from ansible_collections.fleetops.gitops.plugins.plugin_utils._report.records import (
-    STATES, CheckoutRecord, FleetReport, records_from_result, report_dir_fact,
+    STATES,
+    CheckoutRecord,
+    FleetReport,
+    records_from_result,
+    report_dir_fact,
 )
 from ansible_collections.fleetops.gitops.plugins.plugin_utils._report.renderers import (
-    render_html, render_json, render_junit, render_table, summary_line, table_lines,
+    render_html,
+    render_json,
+    render_junit,
+    render_table,
+    summary_line,
+    table_lines,
 )
 from ansible_collections.fleetops.gitops.plugins.plugin_utils._report.writer import REPORT_FILES, write_reports
 
 __all__ = [
-    "REPORT_FILES", "STATES", "CheckoutRecord", "FleetReport", "records_from_result", "render_html", "render_json",
-    "render_junit", "render_table", "report_dir_fact", "summary_line", "table_lines", "write_reports",
+    "REPORT_FILES",
+    "STATES",
+    "CheckoutRecord",
+    "FleetReport",
+    "records_from_result",
+    "render_html",
+    "render_json",
+    "render_junit",
+    "render_table",
+    "report_dir_fact",
+    "summary_line",
+    "table_lines",
+    "write_reports",
 ]

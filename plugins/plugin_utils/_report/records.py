@@ -55,8 +55,7 @@ class CheckoutRecord:
         }
 
 
-def record_from_status(host: str, path: str, status: t.Any, *, changed: bool = False,
-                       error: str | None = None) -> CheckoutRecord:
+def record_from_status(host: str, path: str, status: t.Any, *, changed: bool = False, error: str | None = None) -> CheckoutRecord:
     """A record from a SyncStatus dict; with ``error`` the state is ERROR and the error comes first in the details."""
     status = status if isinstance(status, Mapping) else {}
     state = str(status.get("state") or "UNKNOWN").upper()
@@ -109,8 +108,7 @@ def records_from_result(host: str, result: Mapping[str, t.Any], *, failed: bool 
         for path, status in statuses.items():
             key = _norm_path(path)
             if key:
-                found[key] = record_from_status(host, key, status, changed=only and bool(result.get("changed")),
-                                                error=error if only else None)
+                found[key] = record_from_status(host, key, status, changed=only and bool(result.get("changed")), error=error if only else None)
         target = _item_path(result)
         if failed and not statuses and target:
             found[target] = record_from_status(host, target, {}, error=error)
@@ -210,6 +208,7 @@ def worst_state(records: Iterable[CheckoutRecord]) -> str:
 
 
 # -- small helpers ----------------------------------------------------------------------------------------------------
+
 
 def _optional_text(value: t.Any) -> str | None:
     return None if value is None or value == "" else str(value)

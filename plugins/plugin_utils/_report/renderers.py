@@ -22,7 +22,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import format_time, parse_time, utc_now
 from ansible_collections.fleetops.gitops.plugins.plugin_utils._report.records import (
-    CheckoutRecord, natural_key, sort_records, summarize, worst_state,
+    CheckoutRecord,
+    natural_key,
+    sort_records,
+    summarize,
+    worst_state,
 )
 
 SHORT_SHA = 12
@@ -36,7 +40,10 @@ _XML_INVALID = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010
 _TEMPLATES = Environment(  # nosec B701 - autoescape is on for the one template, which is HTML
     loader=FileSystemLoader(os.path.dirname(os.path.abspath(__file__))),
     autoescape=select_autoescape(["html.j2"], default_for_string=True, default=True),
-    undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
 )
 
 
@@ -58,8 +65,7 @@ _COLUMNS = ("HOST", "CHECKOUT", "STATE", "DESIRED", "ACTUAL", "LAST SYNC", "DETA
 _FLEXIBLE = {"HOST": (12, 4), "CHECKOUT": (16, 6), "DETAILS": (20, 8)}
 
 
-def table_lines(records: Iterable[CheckoutRecord], *, width: int = TABLE_WIDTH,
-                drifted_only: bool = False) -> list[tuple[str, str | None]]:
+def table_lines(records: Iterable[CheckoutRecord], *, width: int = TABLE_WIDTH, drifted_only: bool = False) -> list[tuple[str, str | None]]:
     """The table as ``(line, state)`` pairs, for colouring: header and rule (state None), one line per checkout,
     then the summary line of all records (state: the worst one). Lines fit in ``width`` columns.
     """
@@ -92,8 +98,15 @@ def _table_row(record: CheckoutRecord) -> list[str]:
     first = details[0] if details else ""
     if len(details) > 1:
         first += f" +{len(details) - 1} more"
-    return [_one_line(record.host), _one_line(record.path), record.state, _short_sha(record.desired_revision) or "-",
-            _short_sha(record.actual_revision) or "-", _short_time(record.last_synced_at) or "-", first]
+    return [
+        _one_line(record.host),
+        _one_line(record.path),
+        record.state,
+        _short_sha(record.desired_revision) or "-",
+        _short_sha(record.actual_revision) or "-",
+        _short_time(record.last_synced_at) or "-",
+        first,
+    ]
 
 
 def _column_widths(rows: list[list[str]], width: int) -> list[int]:
@@ -133,7 +146,7 @@ def _fit(text: str, size: int, *, keep_end: bool = False) -> str:
         return text
     if size <= 1:
         return ELLIPSIS[:size]
-    return ELLIPSIS + text[-(size - 1):] if keep_end else text[:size - 1] + ELLIPSIS
+    return ELLIPSIS + text[-(size - 1) :] if keep_end else text[: size - 1] + ELLIPSIS
 
 
 def _one_line(text: t.Any) -> str:
@@ -144,15 +157,16 @@ def _one_line(text: t.Any) -> str:
 
 # -- JSON -----------------------------------------------------------------------------------------------------------
 
+
 def render_json(records: Iterable[CheckoutRecord], *, now: datetime | None = None) -> str:
     """``{"generated_at", "summary", "checkouts": [...]}``, checkouts drifted first, then by host and path."""
     records = sort_records(records)
-    document = {"generated_at": _generated(now), "summary": summarize(records),
-                "checkouts": [record.to_dict() for record in records]}
+    document = {"generated_at": _generated(now), "summary": summarize(records), "checkouts": [record.to_dict() for record in records]}
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 # -- JUnit XML ------------------------------------------------------------------------------------------------------
+
 
 def render_junit(records: Iterable[CheckoutRecord], *, now: datetime | None = None) -> str:
     """JUnit XML: a testsuite per host, a testcase per checkout (classname HOST, name PATH).
@@ -199,23 +213,42 @@ def _xml(text: str) -> str:
 
 # -- HTML -----------------------------------------------------------------------------------------------------------
 
+
 def render_html(records: Iterable[CheckoutRecord], *, now: datetime | None = None) -> str:
     """A self-contained page (inline CSS, no scripts): summary counts, a bar, and the checkouts, drifted first."""
     records = sort_records(records)
     summary = summarize(records)
     total = summary["checkouts"] or 1
-    states = [{"name": state, "css": _css(state), "words": _STATE_WORDS[state], "count": summary["states"][state],
-               "share": f"{100 * summary['states'][state] / total:.3f}"}
-              for state in _STATE_WORDS]
-    rows = [{"record": record, "css": _css(record.state), "label": record.state.replace("_", " "),
-             "path_parts": record.path.split("/"), "desired": _short_sha(record.desired_revision),
-             "actual": _short_sha(record.actual_revision), "when": _short_time(record.last_synced_at),
-             "differs": bool(record.desired_revision and record.actual_revision
-                             and record.desired_revision != record.actual_revision)}
-            for record in records]
+    states = [
+        {
+            "name": state,
+            "css": _css(state),
+            "words": _STATE_WORDS[state],
+            "count": summary["states"][state],
+            "share": f"{100 * summary['states'][state] / total:.3f}",
+        }
+        for state in _STATE_WORDS
+    ]
+    rows = [
+        {
+            "record": record,
+            "css": _css(record.state),
+            "label": record.state.replace("_", " "),
+            "path_parts": record.path.split("/"),
+            "desired": _short_sha(record.desired_revision),
+            "actual": _short_sha(record.actual_revision),
+            "when": _short_time(record.last_synced_at),
+            "differs": bool(record.desired_revision and record.actual_revision and record.desired_revision != record.actual_revision),
+        }
+        for record in records
+    ]
     generated = _generated(now)
     return _TEMPLATES.get_template("report.html.j2").render(
-        summary=summary, summary_line=summary_line(summary), states=states, rows=rows, generated=generated,
+        summary=summary,
+        summary_line=summary_line(summary),
+        states=states,
+        rows=rows,
+        generated=generated,
         generated_words=generated.replace("T", " ").rstrip("Z"),
     )
 
@@ -225,6 +258,7 @@ def _css(state: str) -> str:
 
 
 # -- small helpers --------------------------------------------------------------------------------------------------
+
 
 def _short_sha(revision: str | None) -> str:
     return revision[:SHORT_SHA] if revision else ""

@@ -21,8 +21,7 @@ REPORT_FILES = {"json": "gitops-report.json", "junit": "gitops-report.junit.xml"
 _RENDERERS: dict[str, t.Callable[..., str]] = {"json": render_json, "junit": render_junit, "html": render_html}
 
 
-def write_reports(directory: str, formats: Iterable[str], records: Iterable[CheckoutRecord], *,
-                  now: datetime | None = None) -> list[str]:
+def write_reports(directory: str, formats: Iterable[str], records: Iterable[CheckoutRecord], *, now: datetime | None = None) -> list[str]:
     """Write one file per format (json, junit, html) into ``directory``, made when missing; returns their paths.
 
     Each file is written to a temporary file in the same folder and renamed over the old one (the one writer

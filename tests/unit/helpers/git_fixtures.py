@@ -16,8 +16,10 @@ from pathlib import Path
 
 GITSERVE = Path(__file__).resolve().parents[2] / "integration" / "targets" / "setup_gitops" / "files" / "gitserve.py"
 _IDENTITY = {
-    "GIT_AUTHOR_NAME": "Upstream", "GIT_AUTHOR_EMAIL": "upstream@example.invalid",
-    "GIT_COMMITTER_NAME": "Upstream", "GIT_COMMITTER_EMAIL": "upstream@example.invalid",
+    "GIT_AUTHOR_NAME": "Upstream",
+    "GIT_AUTHOR_EMAIL": "upstream@example.invalid",
+    "GIT_COMMITTER_NAME": "Upstream",
+    "GIT_COMMITTER_EMAIL": "upstream@example.invalid",
 }
 
 
@@ -89,7 +91,7 @@ def _subcommand(words: list[str]) -> str:
     """The git subcommand of a logged command line (its arguments; options and their values skipped)."""
     words = list(words)
     while words and words[0].startswith("-"):
-        del words[:2 if words[0] in ("-c", "-C") else 1]
+        del words[: 2 if words[0] in ("-c", "-C") else 1]
     return words[0] if words else ""
 
 
@@ -101,8 +103,10 @@ class GitCounter:
         self.ssh_log = directory / "git-ssh-command.log"
         real = subprocess.run(["sh", "-c", "command -v git"], check=True, stdout=subprocess.PIPE, text=True).stdout.strip()
         wrapper = directory / "git"
-        wrapper.write_text(f'#!/bin/sh\n{{ printf "%s\\037" "$@"; printf "\\n"; }} >> "{self.log}"\n'  # \037 ends each argument
-                           f'printf "%s\\n" "${{GIT_SSH_COMMAND:-}}" >> "{self.ssh_log}"\nexec "{real}" "$@"\n')
+        wrapper.write_text(
+            f'#!/bin/sh\n{{ printf "%s\\037" "$@"; printf "\\n"; }} >> "{self.log}"\n'  # \037 ends each argument
+            f'printf "%s\\n" "${{GIT_SSH_COMMAND:-}}" >> "{self.ssh_log}"\nexec "{real}" "$@"\n'
+        )
         wrapper.chmod(0o755)
         self.reset()
 

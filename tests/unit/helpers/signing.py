@@ -21,10 +21,14 @@ class GpgIdentity:
 
     def sign_commit(self, repository: Path, message: str = "signed") -> None:
         """An empty commit on the current branch of ``repository``, signed with this key."""
-        env = dict(os.environ, GNUPGHOME=str(self.home), GIT_AUTHOR_NAME="S", GIT_AUTHOR_EMAIL=self.email,
-                   GIT_COMMITTER_NAME="S", GIT_COMMITTER_EMAIL=self.email)
-        subprocess.run(["git", "-C", str(repository), "-c", f"user.signingKey={self.email}", "commit", "--quiet",
-                        "--allow-empty", "-S", "-m", message], env=env, check=True)
+        env = dict(
+            os.environ, GNUPGHOME=str(self.home), GIT_AUTHOR_NAME="S", GIT_AUTHOR_EMAIL=self.email, GIT_COMMITTER_NAME="S", GIT_COMMITTER_EMAIL=self.email
+        )
+        subprocess.run(
+            ["git", "-C", str(repository), "-c", f"user.signingKey={self.email}", "commit", "--quiet", "--allow-empty", "-S", "-m", message],
+            env=env,
+            check=True,
+        )
 
     def stop_agent(self) -> None:
         subprocess.run(["gpgconf", "--homedir", str(self.home), "--kill", "all"], check=False)
@@ -33,7 +37,11 @@ class GpgIdentity:
 def make_gpg_identity(home: Path, email: str = "signer@example.invalid") -> GpgIdentity:
     home.mkdir(mode=0o700, parents=True, exist_ok=True)
     env = dict(os.environ, GNUPGHOME=str(home))
-    subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key", f"Signer <{email}>", "ed25519", "sign", "never"],
-                   env=env, check=True, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        ["gpg", "--batch", "--passphrase", "", "--quick-gen-key", f"Signer <{email}>", "ed25519", "sign", "never"],
+        env=env,
+        check=True,
+        stderr=subprocess.DEVNULL,
+    )
     public = subprocess.run(["gpg", "--armor", "--export"], env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
     return GpgIdentity(home, email, public)

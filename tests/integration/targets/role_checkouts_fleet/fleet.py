@@ -34,8 +34,12 @@ CHECKOUTS = {"app": "srv/app", "config": "etc/config", "site": "srv/site"}
 OWNER = "fleetops-gitops-test"
 SECRET = "s3cret-pw"
 PLANTED = {("local03", "app"), ("local07", "config"), ("local12", "site"), ("ssh02", "config"), ("ssh03", "app")}
-IDENTITY = {"GIT_AUTHOR_NAME": "Upstream", "GIT_AUTHOR_EMAIL": "up@example.invalid",
-            "GIT_COMMITTER_NAME": "Upstream", "GIT_COMMITTER_EMAIL": "up@example.invalid"}
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "Upstream",
+    "GIT_AUTHOR_EMAIL": "up@example.invalid",
+    "GIT_COMMITTER_NAME": "Upstream",
+    "GIT_COMMITTER_EMAIL": "up@example.invalid",
+}
 
 
 def check(condition: bool, message: str) -> None:
@@ -77,34 +81,55 @@ class Fleet:
         self.reports = work / "reports"
         self.inventory = work / "inventory.ini"
         self.published_file = work / "published.json"
-        common = (f"fleet_root={work}/hosts/{{host}} ansible_python_interpreter={sys.executable}")
+        common = f"fleet_root={work}/hosts/{{host}} ansible_python_interpreter={sys.executable}"
         lines = ["[fleet]"]
         lines += [f"{host} ansible_connection=local {common.format(host=host)}" for host in LOCAL_HOSTS]
         known_hosts = work / "known_hosts"
         known_hosts.write_text(sshd.known_hosts)
-        lines += [f"{host} ansible_host=127.0.0.1 ansible_port={sshd.ports[host]} ansible_user=root "
-                  f"ansible_ssh_private_key_file={sshd.key} {common.format(host=host)} "
-                  f"ansible_ssh_common_args='-o UserKnownHostsFile={known_hosts} -o StrictHostKeyChecking=yes'"
-                  for host in SSH_HOSTS]
+        lines += [
+            f"{host} ansible_host=127.0.0.1 ansible_port={sshd.ports[host]} ansible_user=root "
+            f"ansible_ssh_private_key_file={sshd.key} {common.format(host=host)} "
+            f"ansible_ssh_common_args='-o UserKnownHostsFile={known_hosts} -o StrictHostKeyChecking=yes'"
+            for host in SSH_HOSTS
+        ]
         https = servers.https_url.replace("https://", f"https://alice:{SECRET}@")
-        lines += ["[fleet:vars]", f"git_url={servers.git_url}", f"https_url={https}", f"served={servers.root}",
-                  f"ca_file={servers.ca_file}", f"app_owner={OWNER}", f"report_dir={self.reports}",
-                  f"published_file={self.published_file}"]
+        lines += [
+            "[fleet:vars]",
+            f"git_url={servers.git_url}",
+            f"https_url={https}",
+            f"served={servers.root}",
+            f"ca_file={servers.ca_file}",
+            f"app_owner={OWNER}",
+            f"report_dir={self.reports}",
+            f"published_file={self.published_file}",
+        ]
         self.inventory.write_text("\n".join(lines) + "\n")
 
     def play(self, *args: str, expect_rc: int = 0, playbook: str = "site.yml", controller_trusts_https: bool = True) -> str:
         trust = {"GIT_SSL_CAINFO": self.servers.ca_file} if controller_trusts_https else {}  # the controller resolves versions too
-        env = dict(os.environ, **trust, ANSIBLE_FORKS="12", ANSIBLE_HOST_KEY_CHECKING="True",
-                   ANSIBLE_CALLBACKS_ENABLED=",".join(filter(None, [os.environ.get("ANSIBLE_CALLBACKS_ENABLED"),
-                                                                    "fleetops.gitops.gitops_report"])))
+        env = dict(
+            os.environ,
+            **trust,
+            ANSIBLE_FORKS="12",
+            ANSIBLE_HOST_KEY_CHECKING="True",
+            ANSIBLE_CALLBACKS_ENABLED=",".join(filter(None, [os.environ.get("ANSIBLE_CALLBACKS_ENABLED"), "fleetops.gitops.gitops_report"])),
+        )
         shutil.rmtree(self.reports, ignore_errors=True)
         self.published_file.unlink(missing_ok=True)
         started = time.monotonic()
-        run = subprocess.run(["ansible-playbook", "-i", str(self.inventory), str(HERE / playbook), *args, *self.extra_args],
-                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+        run = subprocess.run(
+            ["ansible-playbook", "-i", str(self.inventory), str(HERE / playbook), *args, *self.extra_args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            check=False,
+        )
         print(run.stdout[-4000:])
-        check(run.returncode == expect_rc, f"ansible-playbook {' '.join(args)} exited {run.returncode} "
-                                           f"(expected {expect_rc}) in {time.monotonic() - started:.1f}s")
+        check(
+            run.returncode == expect_rc,
+            f"ansible-playbook {' '.join(args)} exited {run.returncode} (expected {expect_rc}) in {time.monotonic() - started:.1f}s",
+        )
         check(SECRET not in run.stdout, "the HTTPS password appears nowhere in the output")
         return run.stdout
 
@@ -141,7 +166,7 @@ def plant_drift(fleet: Fleet) -> None:
     (fleet.checkout_path("local03", "app") / "app.conf").write_text("hand edit\n")
     config = fleet.checkout_path("local07", "config")
     git("-C", str(config), "checkout", "--quiet", "-B", "main", "HEAD~1")  # an old revision
-    shutil.rmtree(fleet.checkout_path("local12", "site"))                   # a missing checkout
+    shutil.rmtree(fleet.checkout_path("local12", "site"))  # a missing checkout
     (fleet.checkout_path("ssh02", "config") / "config.conf").write_text("hand edit over ssh\n")
     (fleet.checkout_path("ssh02", "config") / "stray.txt").write_text("untracked\n")
     shutil.rmtree(fleet.checkout_path("ssh03", "app"))
@@ -158,18 +183,25 @@ def check_published(fleet: Fleet, out: str, changed: set[tuple[str, str]], drift
     def paths(host: str, which: set[tuple[str, str]]) -> list[str]:
         return [str(fleet.checkout_path(host, name)) for name in CHECKOUTS if (host, name) in which]
 
-    check(all(published[host]["changed"] == paths(host, changed) for host in hosts),
-          f"checkouts_changed lists exactly the changed checkouts of each host ({len(changed)})")
-    check(all(published[host]["drifted"] == paths(host, drifted) for host in hosts),
-          f"checkouts_drifted lists exactly the drifted checkouts of each host ({len(drifted)})")
-    states = {(host, name): published[host]["status"].get(str(fleet.checkout_path(host, name)), {}).get("state")
-              for host in hosts for name in CHECKOUTS}
-    check(all((state == "IN_SYNC") != (key in drifted) for key, state in states.items()),
-          "gitops_status holds every checkout of each host, drifted exactly where checkouts_drifted says")
+    check(
+        all(published[host]["changed"] == paths(host, changed) for host in hosts),
+        f"checkouts_changed lists exactly the changed checkouts of each host ({len(changed)})",
+    )
+    check(
+        all(published[host]["drifted"] == paths(host, drifted) for host in hosts),
+        f"checkouts_drifted lists exactly the drifted checkouts of each host ({len(drifted)})",
+    )
+    states = {(host, name): published[host]["status"].get(str(fleet.checkout_path(host, name)), {}).get("state") for host in hosts for name in CHECKOUTS}
+    check(
+        all((state == "IN_SYNC") != (key in drifted) for key, state in states.items()),
+        "gitops_status holds every checkout of each host, drifted exactly where checkouts_drifted says",
+    )
     handler = out.split("RUNNING HANDLER [fleetops.gitops.checkouts : Say which checkouts changed]", 1)[1:]
     said = dict(re.findall(r'ok: \[(\S+)\] => \{\s+"msg": "Checkouts changed: ([^"]*)"', handler[0] if handler else ""))
-    check(said == {host: ", ".join(listed) for host in hosts if (listed := paths(host, changed))},
-          f"the handler topic 'checkouts changed' fired on exactly the hosts where something changed ({len(said)})")
+    check(
+        said == {host: ", ".join(listed) for host in hosts if (listed := paths(host, changed))},
+        f"the handler topic 'checkouts changed' fired on exactly the hosts where something changed ({len(said)})",
+    )
 
 
 def check_who_resolves(fleet: Fleet) -> None:
@@ -179,8 +211,7 @@ def check_who_resolves(fleet: Fleet) -> None:
     environment): it stops a two-host play, and a one-host play does not need it.
     """
     out = fleet.play("--limit", "local01,local02", controller_trusts_https=False, expect_rc=2)
-    check("resolve_on_controller: the controller could not resolve a version" in out,
-          "a play of two hosts resolves its versions on the controller")
+    check("resolve_on_controller: the controller could not resolve a version" in out, "a play of two hosts resolves its versions on the controller")
     fleet.play("--limit", "local01", controller_trusts_https=False)
     check(all(row["state"] == "IN_SYNC" for row in fleet.report()["checkouts"]), "a play of one host resolves them itself")
 
@@ -206,8 +237,10 @@ def check_without_git(fleet: Fleet) -> None:
     install = "Install git, which the host lacks"
     out = fleet.play(*common, "-e", "install_git=false", playbook="nogit.yml", expect_rc=2)
     first = task_output(out, "Sync the checkouts")
-    check("git is not installed" in first and '"git_missing": true' in first and f" : {install}]" not in out,
-          "without checkouts_install_git the role stops with the module's own result (git_missing kept) and installs nothing")
+    check(
+        "git is not installed" in first and '"git_missing": true' in first and f" : {install}]" not in out,
+        "without checkouts_install_git the role stops with the module's own result (git_missing kept) and installs nothing",
+    )
     out = fleet.play(*common, "-e", "install_git=true", playbook="nogit.yml", expect_rc=2)
     check("fatal:" not in task_output(out, "Sync the checkouts"), "with checkouts_install_git, git_missing lets the first call through")
     check("ok: [local01]" in task_output(out, install), "with checkouts_install_git the role ran the package manager for git")
@@ -237,14 +270,28 @@ def check_html(fleet: Fleet, artifacts: Path) -> None:
         print("skip: no chromium here, the HTML report was not opened in a browser")
         return
     profile = tempfile.mkdtemp(prefix="fleet-chromium-")
-    flags = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}"]
+    flags = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+    ]
     artifacts.mkdir(parents=True, exist_ok=True)
     shot = artifacts / "fleet-report.png"
-    subprocess.run([*flags, f"--screenshot={shot}", "--window-size=1400,1000", html.as_uri()],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
-    dom = subprocess.run([*flags, "--dump-dom", html.as_uri()], check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                         text=True, timeout=120).stdout
+    subprocess.run(
+        [*flags, f"--screenshot={shot}", "--window-size=1400,1000", html.as_uri()],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=120,
+    )
+    dom = subprocess.run([*flags, "--dump-dom", html.as_uri()], check=True, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, timeout=120).stdout
     shutil.rmtree(profile, ignore_errors=True)
     shutil.copy(html, artifacts / "fleet-report.html")
     check(shot.stat().st_size > 10_000, f"Chromium rendered the HTML report to {shot}")
@@ -269,8 +316,10 @@ def main() -> None:
             out = fleet.play()
             check_published(fleet, out, changed=every, drifted=set())
             rows = fleet.rows(fleet.report())
-            check(set(rows) == every and all(r["state"] == "IN_SYNC" for r in rows.values()),
-                  f"the first run brought all {len(every)} checkouts of {len(LOCAL_HOSTS + SSH_HOSTS)} hosts in sync")
+            check(
+                set(rows) == every and all(r["state"] == "IN_SYNC" for r in rows.values()),
+                f"the first run brought all {len(every)} checkouts of {len(LOCAL_HOSTS + SSH_HOSTS)} hosts in sync",
+            )
             app_owner = (fleet.checkout_path("ssh01", "app") / "app.conf").stat().st_uid
             check(app_owner == int(subprocess.check_output(["id", "-u", OWNER])), "the app checkouts belong to their owner")
 
@@ -292,12 +341,13 @@ def main() -> None:
             # protocol v2: one POST (ls-refs) for the controller's ls-remote of the whole fleet; check mode fetches only
             # to look at the tag of the missing checkout (local12's site, v1.0: its last commit, into a throwaway
             # repository), two POSTs (ls-refs, fetch), and nothing for the checkouts it has
-            check(len(asked) == 3,
-                  f"the HTTPS git server answered one ls-remote for the whole fleet and one look at a tag ({asked})")
+            check(len(asked) == 3, f"the HTTPS git server answered one ls-remote for the whole fleet and one look at a tag ({asked})")
             check("+modified: config.conf" not in out and "-modified: config.conf" in out, "--diff shows the hand edit that would go")
             table = [line for line in out.splitlines() if line.startswith(("local", "ssh")) and "DRIFTED" in line]
-            check(sorted(line.split()[0] for line in table) == sorted(host for host, _name in PLANTED),
-                  "the report table in the terminal lists the drifted checkouts")
+            check(
+                sorted(line.split()[0] for line in table) == sorted(host for host, _name in PLANTED),
+                "the report table in the terminal lists the drifted checkouts",
+            )
             check_junit(fleet, PLANTED)
             check_html(fleet, artifacts)
 
@@ -306,24 +356,33 @@ def main() -> None:
             check({key for key, row in rows.items() if row["changed"]} == PLANTED, "the real run fixed exactly the planted drift")
             check_published(fleet, out, changed=PLANTED, drifted=set())
             check(all(row["state"] == "IN_SYNC" for row in rows.values()), "every checkout is in sync again")
-            backups = git("-C", str(fleet.checkout_path("local03", "app")), "-c", f"safe.directory={fleet.checkout_path('local03', 'app')}",
-                          "for-each-ref", "refs/gitops/backups/")
+            backups = git(
+                "-C",
+                str(fleet.checkout_path("local03", "app")),
+                "-c",
+                f"safe.directory={fleet.checkout_path('local03', 'app')}",
+                "for-each-ref",
+                "refs/gitops/backups/",
+            )
             check(bool(backups), "the hand edit on local03 was kept in a backup ref")
 
             fleet.play("--check")
-            check(not any(r["changed"] or r["state"] != "IN_SYNC" for r in fleet.rows(fleet.report()).values()),
-                  "--check after the fix reports no drift")
+            check(not any(r["changed"] or r["state"] != "IN_SYNC" for r in fleet.rows(fleet.report()).values()), "--check after the fix reports no drift")
 
             git("commit", "--quiet", "--allow-empty", "-m", "moves on", cwd=work / "served" / "app")
             out = fleet.play("-e", "checkouts_mode=audit", "-e", "checkouts_fail_on_drift=true", expect_rc=2)
             failed = dict(re.findall(r'fatal: \[(\S+)\]: FAILED! => \{.*"msg": "Drifted checkouts: ([^"]*)"', out))
-            check(failed == {host: str(fleet.checkout_path(host, "app")) for host in LOCAL_HOSTS + SSH_HOSTS},
-                  "checkouts_fail_on_drift failed every host, naming its drifted checkout")
+            check(
+                failed == {host: str(fleet.checkout_path(host, "app")) for host in LOCAL_HOSTS + SSH_HOSTS},
+                "checkouts_fail_on_drift failed every host, naming its drifted checkout",
+            )
             rows = fleet.rows(fleet.report())
             apps = {key: row for key, row in rows.items() if key[1] == "app"}
             check(all(row["state"] == "DRIFTED" for row in apps.values()), "the audit finds every app checkout behind")
-            check(all(row["state"] == "IN_SYNC" for key, row in rows.items() if key[1] != "app"),
-                  "and nothing else: the checkouts on a tag (site, v1.0) are in sync, as a sync sees them")
+            check(
+                all(row["state"] == "IN_SYNC" for key, row in rows.items() if key[1] != "app"),
+                "and nothing else: the checkouts on a tag (site, v1.0) are in sync, as a sync sees them",
+            )
             check(len({row["desired_revision"] for row in apps.values()}) == 1, "every host was given the same desired revision")
 
             check_who_resolves(fleet)

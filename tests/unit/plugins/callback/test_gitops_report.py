@@ -18,7 +18,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-
 from ansible import constants as C
 from ansible.plugins.loader import callback_loader, init_plugin_loader
 from ansible.utils.collection_loader import AnsibleCollectionConfig
@@ -116,10 +115,20 @@ def run_sample_play(callback: t.Any) -> None:
     """Three hosts: web01 in sync, web02 drifted after a failed reconcile loop, db01 a batch with one failure."""
     callback.v2_runner_on_ok(FakeResult("web01", single("/srv/app", status(), changed=True), SYNC))
     callback.v2_runner_on_ok(FakeResult("web02", single("/srv/app", status()), SYNC))
-    item = {**single("/srv/app", status("DRIFTED", DESIRED, DEPLOYED, details=[
-        "revision differs: deployed 1f0c3b9e2d4a, desired 8f3c2a9d0b6e (2 commits behind)", "untracked files: debug.txt"]),
-        changed=True),
-        "item": "/srv/app", "ansible_loop_var": "item"}
+    item = {
+        **single(
+            "/srv/app",
+            status(
+                "DRIFTED",
+                DESIRED,
+                DEPLOYED,
+                details=["revision differs: deployed 1f0c3b9e2d4a, desired 8f3c2a9d0b6e (2 commits behind)", "untracked files: debug.txt"],
+            ),
+            changed=True,
+        ),
+        "item": "/srv/app",
+        "ansible_loop_var": "item",
+    }
     callback.v2_runner_item_on_ok(FakeResult("web02", item, DRIFT))
     callback.v2_runner_on_ok(FakeResult("web02", {"changed": True, "results": [item]}, DRIFT))
     batch = {
@@ -144,8 +153,7 @@ def test_the_table_is_printed_at_the_end_drifted_first(make_callback):
     lines = display.text.splitlines()
     assert lines[0].split()[:3] == ["HOST", "CHECKOUT", "STATE"]
     rows = [line.split()[:3] for line in lines[2:-1]]
-    assert rows == [["db01", "/srv/tools", "ERROR"], ["web02", "/srv/app", "DRIFTED"],
-                    ["db01", "/srv/app", "IN_SYNC"], ["web01", "/srv/app", "IN_SYNC"]]
+    assert rows == [["db01", "/srv/tools", "ERROR"], ["web02", "/srv/app", "DRIFTED"], ["db01", "/srv/app", "IN_SYNC"], ["web01", "/srv/app", "IN_SYNC"]]
     assert "version: 'v9' does not ex\u2026" in lines[2]
     assert "8f3c2a9d0b6e  1f0c3b9e2d4a  2026-12-01 07:15" in lines[3] and lines[3].endswith("+1 more")
     assert lines[-1] == "3 hosts, 4 checkouts: 2 in sync, 1 drifted, 1 error"
@@ -174,13 +182,15 @@ def test_files_are_written_to_the_report_dir(make_callback, tmp_path):
     document = json.loads((target / "gitops-report.json").read_text())
     assert document["summary"]["checkouts"] == 4
     assert [(c["host"], c["path"], c["state"], c["changed"]) for c in document["checkouts"]] == [
-        ("db01", "/srv/tools", "ERROR", False), ("web02", "/srv/app", "DRIFTED", True),
-        ("db01", "/srv/app", "IN_SYNC", False), ("web01", "/srv/app", "IN_SYNC", True)]
+        ("db01", "/srv/tools", "ERROR", False),
+        ("web02", "/srv/app", "DRIFTED", True),
+        ("db01", "/srv/app", "IN_SYNC", False),
+        ("web01", "/srv/app", "IN_SYNC", True),
+    ]
     suites = ET.parse(target / "gitops-report.junit.xml").getroot()
     assert (suites.get("tests"), suites.get("failures"), suites.get("errors")) == ("4", "1", "1")
     assert "<h1>GitOps fleet report</h1>" in (target / "gitops-report.html").read_text()
-    assert callback.fake_display.lines[-1][0] == (
-        f"GitOps reports written to {target}: gitops-report.json, gitops-report.junit.xml, gitops-report.html")
+    assert callback.fake_display.lines[-1][0] == (f"GitOps reports written to {target}: gitops-report.json, gitops-report.junit.xml, gitops-report.html")
 
 
 def test_options_formats_and_table(make_callback, tmp_path):
@@ -201,8 +211,7 @@ def test_an_unknown_format_is_refused_by_the_configuration(make_callback):
 def test_the_gitops_report_dir_fact_overrides_the_setting(make_callback, tmp_path):
     configured, from_fact = tmp_path / "configured", tmp_path / "from-fact"
     callback = make_callback(dir=str(configured))
-    callback.v2_runner_on_ok(FakeResult("web01", {"ansible_facts": {"gitops_report_dir": str(from_fact)}},
-                                        task("ansible.builtin.set_fact")))
+    callback.v2_runner_on_ok(FakeResult("web01", {"ansible_facts": {"gitops_report_dir": str(from_fact)}}, task("ansible.builtin.set_fact")))
     callback.v2_runner_on_ok(FakeResult("web01", single("/srv/app", status()), SYNC))
     callback.v2_playbook_on_stats(None)
     assert not configured.exists()
@@ -242,8 +251,11 @@ def test_loops_are_not_counted_twice_and_the_last_report_wins(make_callback):
 
 def test_a_failed_loop_item_is_an_error(make_callback):
     callback = make_callback()
-    failed = {"msg": "local_changes=fail: conf/app.ini modified", "item": "/etc/app",
-              "ansible_facts": {"gitops_status": {"/etc/app": status("DRIFTED", details=["tracked files modified: conf/app.ini"])}}}
+    failed = {
+        "msg": "local_changes=fail: conf/app.ini modified",
+        "item": "/etc/app",
+        "ansible_facts": {"gitops_status": {"/etc/app": status("DRIFTED", details=["tracked files modified: conf/app.ini"])}},
+    }
     callback.v2_runner_item_on_failed(FakeResult("web01", failed, SYNC))
     callback.v2_runner_on_failed(FakeResult("web01", {"results": [{**failed, "failed": True}]}, SYNC))
     callback.v2_playbook_on_stats(None)

@@ -24,8 +24,7 @@ def _git(dest, *args: str) -> str:
 
 
 def _reachable(dest, ref: str | None, commit: str) -> bool:
-    return bool(ref) and subprocess.run(["git", "-C", str(dest), "merge-base", "--is-ancestor", commit, ref],
-                                        check=False).returncode == 0
+    return bool(ref) and subprocess.run(["git", "-C", str(dest), "merge-base", "--is-ancestor", commit, ref], check=False).returncode == 0
 
 
 @pytest.fixture
@@ -58,14 +57,20 @@ def test_ignored_files_the_new_revision_tracks_are_kept_or_refused(upstream, che
     (checkout / ".gitignore").write_text("*.log\nsecrets.env\nbuild/\nvendor\n")
     upstream.commit({".gitignore": "*.log\nsecrets.env\nbuild/\nvendor\n"})
     GitOpsSynchronizer(upstream.url, str(checkout)).run("main")
-    mine = {"file": {"secrets.env": "API_KEY=mine\n"}, "folder": {"build/out.bin": "built here\n", "build/keep.txt": "x\n"},
-            "file where a folder comes": {"vendor": "a file of mine\n"}}[in_the_way]
+    mine = {
+        "file": {"secrets.env": "API_KEY=mine\n"},
+        "folder": {"build/out.bin": "built here\n", "build/keep.txt": "x\n"},
+        "file where a folder comes": {"vendor": "a file of mine\n"},
+    }[in_the_way]
     for name, content in mine.items():
         (checkout / name).parent.mkdir(parents=True, exist_ok=True)
         (checkout / name).write_text(content)
     assert _git(checkout, "status", "--porcelain") == ""  # all ignored: git status sees nothing
-    tracked = {"file": {"secrets.env": "API_KEY=upstream\n"}, "folder": {"build": "now a file\n"},
-               "file where a folder comes": {"vendor/lib.txt": "upstream\n"}}[in_the_way]
+    tracked = {
+        "file": {"secrets.env": "API_KEY=upstream\n"},
+        "folder": {"build": "now a file\n"},
+        "file where a folder comes": {"vendor/lib.txt": "upstream\n"},
+    }[in_the_way]
     for name, content in tracked.items():  # added with --force: upstream ignores them too, and tracks them anyway
         (upstream.path / name).parent.mkdir(parents=True, exist_ok=True)
         (upstream.path / name).write_text(content)

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.fleetops.gitops.plugins.module_utils._argspec import drift_module_spec, sync_module_spec
-from ansible_collections.fleetops.gitops.plugins.module_utils._item_tasks import drift_one, sync_one
 from ansible_collections.fleetops.gitops.plugins.module_utils import _batch as batch_module
+from ansible_collections.fleetops.gitops.plugins.module_utils._argspec import drift_module_spec, sync_module_spec
 from ansible_collections.fleetops.gitops.plugins.module_utils._batch import execute, secrets_in_params
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitNotFound, InvalidOption
+from ansible_collections.fleetops.gitops.plugins.module_utils._item_tasks import drift_one, sync_one
 from ansible_collections.fleetops.gitops.tests.unit.helpers.module_params import params as _params
 
 
@@ -37,8 +37,7 @@ def fleet(make_upstream, tmp_path):
     ups = [make_upstream(f"up{n}") for n in range(3)]
     for form in ("single", "batch"):
         for number, up in enumerate(ups):
-            execute(sync_one, _params(sync_module_spec(), repo=up.url, dest=str(tmp_path / form / f"c{number}")),
-                    key="dest", check_mode=False, diff=False)
+            execute(sync_one, _params(sync_module_spec(), repo=up.url, dest=str(tmp_path / form / f"c{number}")), key="dest", check_mode=False, diff=False)
             (tmp_path / form / "c1" / "file0.txt").write_text("hand edit\n") if number == 1 else None
     ups[0].commit()
     ups[2].tag("v1")
@@ -47,16 +46,13 @@ def fleet(make_upstream, tmp_path):
 
 @pytest.mark.parametrize("check_mode", [True, False])
 def test_the_batch_form_gives_the_single_form_results(fleet, tmp_path, check_mode):
-    items = [{"repo": up.url, "dest": str(tmp_path / "{form}" / f"c{n}"), "version": "v1" if n == 2 else "main"}
-             for n, up in enumerate(fleet)]
+    items = [{"repo": up.url, "dest": str(tmp_path / "{form}" / f"c{n}"), "version": "v1" if n == 2 else "main"} for n, up in enumerate(fleet)]
 
     def form(name: str) -> list[dict[str, str]]:
         return [{k: v.format(form=name) for k, v in item.items()} for item in items]
 
-    single = [execute(sync_one, _params(sync_module_spec(), **item), key="dest", check_mode=check_mode, diff=True).result
-              for item in form("single")]
-    batch = execute(sync_one, _params(sync_module_spec(), checkouts=form("batch")), key="dest", check_mode=check_mode,
-                    diff=True).result
+    single = [execute(sync_one, _params(sync_module_spec(), **item), key="dest", check_mode=check_mode, diff=True).result for item in form("single")]
+    batch = execute(sync_one, _params(sync_module_spec(), checkouts=form("batch")), key="dest", check_mode=check_mode, diff=True).result
     assert [_comparable(r) for r in batch["results"]] == [_comparable(r) for r in single]
     assert [r["dest"] for r in batch["results"]] == [str(tmp_path / "batch" / f"c{n}") for n in range(3)]
     # c2 goes from main to the tag v1 on the same commit: HEAD detaches, and that is not a change
@@ -68,10 +64,14 @@ def test_the_batch_form_gives_the_single_form_results(fleet, tmp_path, check_mod
 
 
 def test_items_inherit_top_level_options_and_override_them(upstream, tmp_path):
-    params = _params(sync_module_spec(), local_changes="fail", checkouts=[
-        {"repo": upstream.url, "dest": str(tmp_path / "a")},
-        {"repo": upstream.url, "dest": str(tmp_path / "b"), "local_changes": "discard"},
-    ])
+    params = _params(
+        sync_module_spec(),
+        local_changes="fail",
+        checkouts=[
+            {"repo": upstream.url, "dest": str(tmp_path / "a")},
+            {"repo": upstream.url, "dest": str(tmp_path / "b"), "local_changes": "discard"},
+        ],
+    )
     execute(sync_one, params, key="dest", check_mode=False, diff=False)
     for name in ("a", "b"):
         (tmp_path / name / "file0.txt").write_text("edit\n")
@@ -83,11 +83,15 @@ def test_items_inherit_top_level_options_and_override_them(upstream, tmp_path):
 
 
 def test_a_failing_checkout_does_not_stop_the_others(upstream, tmp_path):
-    params = _params(sync_module_spec(), allow_partial_failure=True, checkouts=[
-        {"repo": str(tmp_path / "missing-repo"), "dest": str(tmp_path / "bad")},
-        {"repo": upstream.url, "dest": str(tmp_path / "good")},
-        {"repo": "--upload-pack=x", "dest": str(tmp_path / "hostile")},
-    ])
+    params = _params(
+        sync_module_spec(),
+        allow_partial_failure=True,
+        checkouts=[
+            {"repo": str(tmp_path / "missing-repo"), "dest": str(tmp_path / "bad")},
+            {"repo": upstream.url, "dest": str(tmp_path / "good")},
+            {"repo": "--upload-pack=x", "dest": str(tmp_path / "hostile")},
+        ],
+    )
     outcome = execute(sync_one, params, key="dest", check_mode=False, diff=False)
     bad, good, hostile = outcome.result["results"]
     assert not outcome.failed and outcome.warnings[0].startswith("2 of 3 checkouts failed")
@@ -101,8 +105,9 @@ def test_a_failing_checkout_does_not_stop_the_others(upstream, tmp_path):
 
 
 def test_the_same_dest_twice_is_refused(upstream, tmp_path):
-    params = _params(sync_module_spec(), checkouts=[{"repo": upstream.url, "dest": str(tmp_path / "a")},
-                                                    {"repo": upstream.url, "dest": str(tmp_path / "x" / ".." / "a")}])
+    params = _params(
+        sync_module_spec(), checkouts=[{"repo": upstream.url, "dest": str(tmp_path / "a")}, {"repo": upstream.url, "dest": str(tmp_path / "x" / ".." / "a")}]
+    )
     with pytest.raises(InvalidOption, match="checkouts: item 2: dest .* appears more than once"):
         execute(sync_one, params, key="dest", check_mode=False, diff=False)
 
@@ -126,8 +131,7 @@ def test_parallel_one_gives_the_same_results(fleet, tmp_path):
 
 
 def test_drift_batch_reports_each_checkout(fleet, tmp_path):
-    params = _params(drift_module_spec(), checkouts=[{"path": str(tmp_path / "batch" / f"c{n}"), "repo": up.url}
-                                                     for n, up in enumerate(fleet)])
+    params = _params(drift_module_spec(), checkouts=[{"path": str(tmp_path / "batch" / f"c{n}"), "repo": up.url} for n, up in enumerate(fleet)])
     outcome = execute(drift_one, params, key="path", check_mode=True, diff=False)
     drifted = [r["drifted"] for r in outcome.result["results"]]
     assert drifted == [True, True, False] and outcome.result["changed"]
@@ -153,8 +157,7 @@ def test_secrets_of_every_item_are_collected():
 def test_checkouts_that_nest_are_refused_up_front(upstream, tmp_path, git_counter, outer_first):
     """One checkout inside another is that one's untracked files: each run would undo the other, forever."""
     outer, inner = str(tmp_path / "srv" / "app"), str(tmp_path / "srv" / "app" / "plugins" / "extra")
-    items = [{"repo": upstream.url, "dest": outer}, {"repo": upstream.url, "dest": str(tmp_path / "other")},
-             {"repo": upstream.url, "dest": inner}]
+    items = [{"repo": upstream.url, "dest": outer}, {"repo": upstream.url, "dest": str(tmp_path / "other")}, {"repo": upstream.url, "dest": inner}]
     if not outer_first:
         items.reverse()
     numbers = {item["dest"]: number for number, item in enumerate(items, start=1)}
@@ -167,8 +170,7 @@ def test_checkouts_that_nest_are_refused_up_front(upstream, tmp_path, git_counte
 def test_the_single_form_says_git_missing_too(spec, task, key, upstream, tmp_path, monkeypatch):
     """The drift path once turned the error into text and raised a bare one: the role's git_missing path never ran."""
     monkeypatch.setenv("PATH", str(tmp_path / "no-git-here"))
-    outcome = execute(task, _params(spec(), repo=upstream.url, **{key: str(tmp_path / "app")}), key=key, check_mode=True,
-                      diff=False)
+    outcome = execute(task, _params(spec(), repo=upstream.url, **{key: str(tmp_path / "app")}), key=key, check_mode=True, diff=False)
     assert outcome.failed and "git is not installed" in outcome.msg
     assert outcome.result["git_missing"] is True and outcome.result["status"]["state"] == "ERROR"
 
@@ -208,7 +210,6 @@ def test_python_3_8_runs_checkouts_with_an_owner_one_at_a_time(python, one_threa
     if interpreter is None:
         pytest.skip("no Python 3.8 on this machine (make venv links the pyenv builds)")
     root = Path(batch_module.__file__).parents[5]  # the folder that holds ansible_collections/ (links not followed)
-    run = subprocess.run([interpreter, "-c", _THREADS], capture_output=True, text=True, check=True,
-                         env=dict(os.environ, PYTHONPATH=str(root)))
+    run = subprocess.run([interpreter, "-c", _THREADS], capture_output=True, text=True, check=True, env=dict(os.environ, PYTHONPATH=str(root)))
     found = json.loads(run.stdout)
     assert found == {"None": [False] * 4, "nobody": [one_thread_with_owner] * 4}

@@ -16,11 +16,15 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import (
-    DestinationError, GitCommandError, GitTimeout, InvalidOption, LocalChangesError, RefNotFound,
+    DestinationError,
+    GitCommandError,
+    GitTimeout,
+    InvalidOption,
+    LocalChangesError,
+    RefNotFound,
 )
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer
 from ansible_collections.fleetops.gitops.plugins.module_utils.drift import SyncState
-
 from ansible_collections.fleetops.gitops.tests.unit.helpers.git_fixtures import run_git, snapshot
 
 
@@ -274,15 +278,18 @@ def test_a_short_sha_gets_a_hint(upstream, tmp_path):
         GitOpsSynchronizer(upstream.url, str(tmp_path / "app")).run(upstream.head()[:8])
 
 
-@pytest.mark.parametrize("option,kwargs,version", [
-    ("repo", {"repo_url": "--upload-pack=touch /tmp/pwned"}, "main"),
-    ("repo", {"repo_url": "-u/tmp/x"}, "main"),
-    ("dest", {"local_path": "-C/tmp"}, "main"),
-    ("remote", {"remote": "--mirror"}, "main"),
-    ("version", {}, "--orphan=x"),
-    ("version", {}, "main\nx"),
-    ("repo", {"repo_url": "ext::sh -c touch% /tmp/pwned"}, "main"),
-])
+@pytest.mark.parametrize(
+    "option,kwargs,version",
+    [
+        ("repo", {"repo_url": "--upload-pack=touch /tmp/pwned"}, "main"),
+        ("repo", {"repo_url": "-u/tmp/x"}, "main"),
+        ("dest", {"local_path": "-C/tmp"}, "main"),
+        ("remote", {"remote": "--mirror"}, "main"),
+        ("version", {}, "--orphan=x"),
+        ("version", {}, "main\nx"),
+        ("repo", {"repo_url": "ext::sh -c touch% /tmp/pwned"}, "main"),
+    ],
+)
 def test_option_like_and_hostile_values_are_refused_before_git_runs(upstream, tmp_path, git_counter, option, kwargs, version):
     args = {"repo_url": upstream.url, "local_path": str(tmp_path / "app")}
     args.update({k: v for k, v in kwargs.items() if k in args})

@@ -11,17 +11,15 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._config_file import read_plain_config
-from ansible_collections.fleetops.gitops.plugins.module_utils._git import drivers_in
+from ansible_collections.fleetops.gitops.plugins.module_utils._host_filters import drivers_in
 from ansible_collections.fleetops.gitops.tests.unit.helpers.git_fixtures import run_git
 
 PLAIN = {
-    "as git clone writes it": '[core]\n\tbare = false\n[remote "origin"]\n\turl = file:///srv/up.git\n'
-                              '\tfetch = +refs/heads/*:refs/remotes/origin/*\n',
+    "as git clone writes it": '[core]\n\tbare = false\n[remote "origin"]\n\turl = file:///srv/up.git\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n',
     "other spellings git accepts": '# comment\n; another\n[Remote  "origin"]\nURL=https://h/a b.git   \n[branch "main"]\n\tremote\n',
     "the last of two values": '[remote "origin"]\n\turl = https://h/first.git\n[remote "origin"]\n\turl = https://h/last.git\n',
     "another remote only": '[remote "upstream"]\n\turl = https://h/up.git\n',
-    "filter drivers": '[filter "lfs"]\n\tsmudge = git-lfs smudge -- %f\n[Filter "My.Driver"]\n\tclean = x\n'
-                      '[remote "origin"]\n\turl = https://h/a.git\n',
+    "filter drivers": '[filter "lfs"]\n\tsmudge = git-lfs smudge -- %f\n[Filter "My.Driver"]\n\tclean = x\n[remote "origin"]\n\turl = https://h/a.git\n',
 }
 UNUSUAL = {
     "an include": '[include]\n\tpath = other\n[remote "origin"]\n\turl = https://h/a.git\n',
@@ -31,12 +29,12 @@ UNUSUAL = {
     "a continuation": '[remote "origin"]\n\turl = https://h/\\\na.git\n',
     "a comment after the value": '[remote "origin"]\n\turl = https://h/a.git # old\n',
     "an entry on the header line": '[remote "origin"] url = https://h/a.git\n',
-    "the old dotted form": '[remote.origin]\n\turl = https://h/a.git\n',
+    "the old dotted form": "[remote.origin]\n\turl = https://h/a.git\n",
     "per-worktree config": '[extensions]\n\tworktreeConfig = true\n[remote "origin"]\n\turl = https://h/a.git\n',
     "a url without a value": '[remote "origin"]\n\turl\n',
     "a header git refuses": '[remote "origin" ]\n\turl = https://h/a.git\n',
     "a tab before the subsection": '[remote\t"origin"]\n\turl = https://h/a.git\n',
-    "a filter section without a name": '[filter]\n\tsmudge = x\n',
+    "a filter section without a name": "[filter]\n\tsmudge = x\n",
 }
 
 

@@ -10,20 +10,19 @@ The spec is ../shared/spec/gitops-synchronizer-spec.md; real histories come from
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._argspec import sync_module_spec
-from ansible_collections.fleetops.gitops.plugins.module_utils._item_tasks import sync_one
 from ansible_collections.fleetops.gitops.plugins.module_utils._batch import execute
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitCommandError, GitTimeout, HistoryRewritten, InvalidOption, RefNotFound
+from ansible_collections.fleetops.gitops.plugins.module_utils._item_tasks import sync_one
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer as Checkout
 from ansible_collections.fleetops.gitops.plugins.module_utils.drift import GitOpsSynchronizer as Drift
 from ansible_collections.fleetops.gitops.plugins.module_utils.drift import SyncState, SyncStatus
-from ansible_collections.fleetops.gitops.tests.unit.helpers.git_fixtures import Upstream, run_git, snapshot
+from ansible_collections.fleetops.gitops.tests.unit.helpers.git_fixtures import run_git, snapshot
 from ansible_collections.fleetops.gitops.tests.unit.helpers.module_params import params as _params
 
 
@@ -59,6 +58,7 @@ def real(request, tmp_path) -> Path:
 
 # -- the drift model, as the spec's table says ---------------------------------------------------------------------
 
+
 def test_the_drift_synchronizer_method_by_method(upstream, tmp_path):
     """Constructor (repo_path, target_branch="main"); sync_state compares the branch head with the tracked actual
     revision; detect_drift says whether they differ; reconcile makes actual = desired (tracking only) and IN_SYNC;
@@ -69,17 +69,17 @@ def test_the_drift_synchronizer_method_by_method(upstream, tmp_path):
     drift = Drift(str(dest))  # target_branch defaults to main; its tip on the checkout's remote is the desired revision
     assert drift.target_branch == "main"
     status = drift.sync_state()
-    assert isinstance(status, SyncStatus) and (status.state, status.desired_revision, status.actual_revision) == (
-        SyncState.IN_SYNC, synced, synced)
+    assert isinstance(status, SyncStatus) and (status.state, status.desired_revision, status.actual_revision) == (SyncState.IN_SYNC, synced, synced)
     assert drift.detect_drift() is False
 
     new = upstream.commit()
     _git(dest, "pull", "--quiet", "--ff-only", "origin", "main")  # the branch, and HEAD with it, move by other means
     moved = drift.sync_state()
     assert (moved.state, moved.desired_revision, moved.actual_revision) == (SyncState.DRIFTED, new, synced)
-    assert moved.drift_details == [f"revision differs: recorded {synced[:12]}, desired {new[:12]} (1 commit behind)",
-                                   f"HEAD moved outside fleetops.gitops: recorded {synced[:12]}, HEAD {new[:12]} "
-                                   "(HEAD is 1 commit ahead of it)"]
+    assert moved.drift_details == [
+        f"revision differs: recorded {synced[:12]}, desired {new[:12]} (1 commit behind)",
+        f"HEAD moved outside fleetops.gitops: recorded {synced[:12]}, HEAD {new[:12]} (HEAD is 1 commit ahead of it)",
+    ]
     assert drift.detect_drift() is True
 
     reconciled = drift.reconcile()  # tracking only: nothing is deployed, the record now says the desired revision
@@ -119,6 +119,7 @@ def test_the_clone_pull_synchronizer_method_by_method(upstream, tmp_path):
 
 # -- changed and check mode, as ansible.builtin.git's own suite expects -------------------------------------------
 
+
 def test_a_tag_on_the_commit_checked_out_is_no_change(upstream, tmp_path):
     """A tag added upstream on the commit already deployed: check and real run both changed false, the tag is
     present afterwards, and the next run is a no-op (check -> run -> check -> run)."""
@@ -152,33 +153,33 @@ def test_a_commit_the_remote_does_not_have_fails_in_check_mode_as_for_real(upstr
 
 
 def test_a_tag_of_a_blob_fails_in_check_mode_as_for_real(upstream, tmp_path):
-    blob = subprocess.run(["git", "-C", str(upstream.path), "hash-object", "-w", "--stdin"], input="a public key\n",
-                          text=True, check=True, stdout=subprocess.PIPE).stdout.strip()
+    blob = subprocess.run(
+        ["git", "-C", str(upstream.path), "hash-object", "-w", "--stdin"], input="a public key\n", text=True, check=True, stdout=subprocess.PIPE
+    ).stdout.strip()
     upstream.git("tag", "-a", "-m", "the key", "signing-key", blob)
     for existing in (False, True):
         dest = tmp_path / f"app-{existing}"
         if existing:
             Checkout(upstream.url, str(dest)).run("main")
         for check_mode in (True, False):
-            with pytest.raises(InvalidOption, match=f"version: tag 'signing-key' .* points at a blob, not at a commit"):
+            with pytest.raises(InvalidOption, match="version: tag 'signing-key' .* points at a blob, not at a commit"):
                 Checkout(upstream.url, str(dest)).run("signing-key", check_mode=check_mode)
         assert dest.exists() is existing
 
 
 # -- real histories ----------------------------------------------------------------------------------------------
 
+
 def test_the_modules_default_version_is_the_remotes_default_branch(real, tmp_path):
     dest = tmp_path / "app"
-    result = execute(sync_one, _params(sync_module_spec(), repo=real.as_uri(), dest=str(dest)), key="dest",
-                     check_mode=False, diff=False).result
+    result = execute(sync_one, _params(sync_module_spec(), repo=real.as_uri(), dest=str(dest)), key="dest", check_mode=False, diff=False).result
     assert result["changed"] and result["kind"] == "branch" and _git(dest, "rev-parse", "--abbrev-ref", "HEAD") == "master"
     assert Checkout(real.as_uri(), str(dest)).plan("HEAD").action == "none"
 
 
 def _tags(bare: Path, count: int) -> list[str]:
     """The newest ``count`` release tags of a real repository, newest first."""
-    return run_git("--git-dir", str(bare), "for-each-ref", f"--count={count}", "--sort=-creatordate",
-                   "--format=%(refname:short)", "refs/tags/").split()
+    return run_git("--git-dir", str(bare), "for-each-ref", f"--count={count}", "--sort=-creatordate", "--format=%(refname:short)", "refs/tags/").split()
 
 
 def test_a_rollback_to_an_older_tag_is_not_a_rewritten_history(real, tmp_path):
@@ -224,8 +225,7 @@ def test_a_refused_rewrite_writes_nothing(upstream, tmp_path):
     assert snapshot(dest) == before  # decided in a throwaway repository before any fetch into .git
 
 
-@pytest.mark.parametrize("mode,name,clones", [("0100644", "padded.txt", True), ("100644", ".git", False)],
-                         ids=["zero-padded mode", "an entry named .git"])
+@pytest.mark.parametrize("mode,name,clones", [("0100644", "padded.txt", True), ("100644", ".git", False)], ids=["zero-padded mode", "an entry named .git"])
 def test_old_trees_with_zero_padded_modes_clone_and_errors_are_still_refused(upstream, tmp_path, mode, name, clones):
     """git's own fsck only warns of zero-padded modes (old trees of pallets/flask, ohmyzsh); a tree entry named .git
     is still refused, as every check git itself makes an error (and the .gitmodules ones) are."""
@@ -233,8 +233,16 @@ def test_old_trees_with_zero_padded_modes_clone_and_errors_are_still_refused(ups
 
     def tree(mode: str, name: str) -> str:
         entries = f"{mode} {name}".encode() + b"\0" + bytes.fromhex(blob)
-        return subprocess.run(["git", "-C", str(upstream.path), "hash-object", "-t", "tree", "-w", "--stdin", "--literally"],
-                              input=entries, check=True, stdout=subprocess.PIPE).stdout.decode().strip()
+        return (
+            subprocess.run(
+                ["git", "-C", str(upstream.path), "hash-object", "-t", "tree", "-w", "--stdin", "--literally"],
+                input=entries,
+                check=True,
+                stdout=subprocess.PIPE,
+            )
+            .stdout.decode()
+            .strip()
+        )
 
     def commit_tree(mode: str, name: str, branch: str) -> None:
         top = tree(mode, name)
@@ -273,15 +281,20 @@ def test_a_submodule_initialised_by_hand_converges(make_upstream, tmp_path):
 
 # -- what a failure reports ------------------------------------------------------------------------------------------
 
+
 def test_a_refusal_reports_the_revisions_it_read(upstream, tmp_path):
     dest = tmp_path / "app"
     Checkout(upstream.url, str(dest)).run("main")
     head = upstream.head()
     (dest / "file0.txt").write_text("hand edit\n")
     new = upstream.commit()
-    outcome = execute(sync_one, _params(sync_module_spec(), checkouts=[{"repo": upstream.url, "dest": str(dest), "version": "main",
-                                                                        "local_changes": "fail"}]),
-                      key="dest", check_mode=False, diff=False)
+    outcome = execute(
+        sync_one,
+        _params(sync_module_spec(), checkouts=[{"repo": upstream.url, "dest": str(dest), "version": "main", "local_changes": "fail"}]),
+        key="dest",
+        check_mode=False,
+        diff=False,
+    )
     status = outcome.result["results"][0]["status"]
     assert (status["state"], status["desired_revision"], status["actual_revision"]) == ("ERROR", new, head)
 
@@ -290,6 +303,5 @@ def test_a_remote_that_hangs_says_which_option_ran_out(servers, tmp_path):
     with pytest.raises(GitTimeout) as caught:
         Checkout(f"{servers.blackhole_url}/x.git", str(tmp_path / "app"), timeout=2).run("main")
     message = str(caught.value)
-    assert message.startswith(f"cannot resolve version 'main' on {servers.blackhole_url}/x.git: no answer within the 2 seconds "
-                              "of the timeout option")
+    assert message.startswith(f"cannot resolve version 'main' on {servers.blackhole_url}/x.git: no answer within the 2 seconds of the timeout option")
     assert "exit code None" not in message and "refs/tags" not in message

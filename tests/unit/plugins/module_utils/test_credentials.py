@@ -32,7 +32,7 @@ from ansible_collections.fleetops.gitops.tests.unit.helpers.git_fixtures import 
 
 MODULE = Path(__file__).resolve().parents[4] / "plugins" / "modules" / "gitops_sync.py"
 USER, SECRET = "alice", "s3cret-pw"  # the account of the shared servers (conftest.py)
-MARKER = "Wm3k-pwned"                # a file a password's shell syntax would create, were it ever run
+MARKER = "Wm3k-pwned"  # a file a password's shell syntax would create, were it ever run
 
 # (id, password): each holds a character that ends a naive userinfo match, or that a URL, a shell, JSON or a
 # regex treats specially. The letter groups (Qz8v, Wm3k, Hp5r) are what would show when part of one leaks.
@@ -77,7 +77,7 @@ def _leak_needles(password: str) -> set[str]:
         needles.update(_SPECIAL.split(form))
         first = _SPECIAL.search(form)
         if first:
-            needles.add(form[first.start() + 1:])
+            needles.add(form[first.start() + 1 :])
     return {needle for needle in needles if len(needle) >= 4}
 
 
@@ -119,8 +119,9 @@ def _run_module(args: t.Mapping[str, t.Any], work: Path, ca_file: str) -> tuple[
     args_file = work.parent / f"{work.name}-args.json"
     args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": dict(args)}))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(path for path in sys.path if path), GIT_SSL_CAINFO=ca_file)
-    done = subprocess.run([sys.executable, str(MODULE), str(args_file)], cwd=work, env=env, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False, timeout=120)
+    done = subprocess.run(
+        [sys.executable, str(MODULE), str(args_file)], cwd=work, env=env, stdin=subprocess.DEVNULL, capture_output=True, check=False, timeout=120
+    )
     args_file.unlink()  # it holds the password: no file of ours may be mistaken for a leak
     try:
         return done, json.loads(done.stdout.decode("utf-8", errors="replace"))
@@ -136,6 +137,7 @@ def accounts(servers: t.Any) -> t.Iterator[t.Any]:
 
 
 # -- issue item 9: a password inside repo ------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("server_knows_it", [False, True], ids=["auth-fails", "auth-succeeds"])
 @pytest.mark.parametrize("form", ["repo", "checkouts"])
@@ -170,6 +172,7 @@ def test_a_hostile_password_in_repo_never_shows_in_the_module_output(served, acc
 
 # -- issue item 10: credentials only for the origin configured -----------------------------------------------------
 
+
 def _repo_path(served: t.Callable[[str], str]) -> str:
     """The served repository's path under the servers' root (``name.git``), published anew."""
     return served("https").rsplit("/", 1)[1]
@@ -200,8 +203,10 @@ def test_credentials_are_never_sent_to_the_origin_a_redirect_points_to(served, a
 
     sent = list(zip(accounts.other_authorizations[seen:], accounts.other_credentials()[seen:]))  # (header, decoded)
     carrying = [decoded or header for header, decoded in sent if secret in header or secret in (decoded or "")]
-    assert len(carrying) == 0, (f"the other origin {accounts.other_https_url} was sent the credential {len(carrying)} times, "
-                                f"as user {sorted({value.split(':')[0] for value in carrying})}: git's askpass answers any host")
+    assert len(carrying) == 0, (
+        f"the other origin {accounts.other_https_url} was sent the credential {len(carrying)} times, "
+        f"as user {sorted({value.split(':')[0] for value in carrying})}: git's askpass answers any host"
+    )
     assert error is not None, "the sync followed a redirect to another origin and succeeded"
     assert secret not in str(error) + json.dumps(error.details(), default=str)
     assert not dest.exists()

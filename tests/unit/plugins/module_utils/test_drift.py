@@ -205,6 +205,9 @@ def test_status_dict_is_json_safe():
     status = SyncStatus(SyncState.DRIFTED, "a" * 40, "b" * 40, datetime(2026, 12, 1, 7, 15, tzinfo=timezone.utc), ["x"])
     data = status.to_dict()
     assert json.loads(json.dumps(data)) == {
-        "state": "DRIFTED", "desired_revision": "a" * 40, "actual_revision": "b" * 40,
-        "last_synced_at": "2026-12-01T07:15:00Z", "drift_details": ["x"],
+        "state": "DRIFTED",
+        "desired_revision": "a" * 40,
+        "actual_revision": "b" * 40,
+        "last_synced_at": "2026-12-01T07:15:00Z",
+        "drift_details": ["x"],
     }

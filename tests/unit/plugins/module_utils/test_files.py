@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._files import (
-    UnsafePath, open_folder, private_folder, read_bytes, remove_tree, resolve, write_atomic,
+    UnsafePath,
+    open_folder,
+    private_folder,
+    read_bytes,
+    remove_tree,
+    resolve,
+    write_atomic,
 )
 
 
@@ -30,8 +36,7 @@ def test_a_private_folder_at_a_name_someone_took_first_is_refused(tmp_path, othe
             subprocess.run(["chown", other_user, str(path)], check=True)
         else:
             path.chmod(0o777)
-    expected = {"another user's": f"belongs to {other_user}", "open to others": "is open to other users",
-                "a link": "is not a folder"}[problem]
+    expected = {"another user's": f"belongs to {other_user}", "open to others": "is open to other users", "a link": "is not a folder"}[problem]
     with pytest.raises(UnsafePath, match=expected):
         private_folder(str(path), option="dest")
     fd = private_folder(str(tmp_path / "new"), option="dest")  # made when absent, 0700

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
+from ansible_collections.fleetops.gitops.plugins.module_utils._access import RemoteAccess
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitCommandError, GitNotFound, GitTimeout
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
-from ansible_collections.fleetops.gitops.plugins.module_utils._access import RemoteAccess
 
 
 def _environment(git: GitRunner) -> dict[str, str]:
@@ -51,11 +52,10 @@ def test_credentials_reach_git_only_through_a_helper_for_one_origin_and_its_fold
         assert os.path.basename(env["GIT_ASKPASS"]) == "false"
         assert env["FLEETOPS_GITOPS_PASSWORD"] == "pw"
         helper = git.run(["-C", "/", "config", "--get-all", "credential.helper"]).stdout.split()[-1]
-        assert os.stat(helper).st_mode & 0o777 == 0o700 and "pw" not in open(helper, encoding="utf-8").read()
+        assert os.stat(helper).st_mode & 0o777 == 0o700 and "pw" not in Path(helper).read_text(encoding="utf-8")
         asked = _helper_answer(git, "protocol=https\nhost=git.example.com:8443\npath=x.git\n")
         assert asked == "username=alice\npassword=pw\n"
-        for other in ("protocol=https\nhost=evil.example.com\n", "protocol=https\nhost=git.example.com\n",
-                      "protocol=http\nhost=git.example.com:8443\n"):
+        for other in ("protocol=https\nhost=evil.example.com\n", "protocol=https\nhost=git.example.com\n", "protocol=http\nhost=git.example.com:8443\n"):
             assert _helper_answer(git, other) == ""
     assert not os.path.exists(os.path.dirname(helper))
 

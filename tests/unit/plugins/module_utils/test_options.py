@@ -20,10 +20,13 @@ from ansible_collections.fleetops.gitops.tests.unit.helpers.module_params import
 SHARED_DEFAULTS = ("remote", "local_changes", "on_rewrite", "lock_timeout", "depth", "owner", "group", "mode")
 
 
-@pytest.mark.parametrize("spec, options, extra", [
-    (sync_module_spec, SyncOptions, {"repo": "https://example.com/a.git", "dest": "/srv/a"}),
-    (drift_module_spec, DriftOptions, {"path": "/srv/a"}),
-])
+@pytest.mark.parametrize(
+    "spec, options, extra",
+    [
+        (sync_module_spec, SyncOptions, {"repo": "https://example.com/a.git", "dest": "/srv/a"}),
+        (drift_module_spec, DriftOptions, {"path": "/srv/a"}),
+    ],
+)
 def test_the_modules_defaults_are_the_python_apis(spec, options, extra):
     from_module = options.from_params(params(spec(), **extra))
     python = options()
@@ -44,10 +47,18 @@ def test_zero_is_a_value_not_a_missing_one():
     assert Checkout("https://example.com/a.git", "/srv/a", options).options.lock_timeout == 0
 
 
-@pytest.mark.parametrize("option, value", [
-    ("local_changes", "keep"), ("on_rewrite", "merge"), ("timeout", 0), ("lock_timeout", -1), ("depth", 0),
-    ("remote", "--upload-pack=x"), ("mode", 0o17777),
-])
+@pytest.mark.parametrize(
+    "option, value",
+    [
+        ("local_changes", "keep"),
+        ("on_rewrite", "merge"),
+        ("timeout", 0),
+        ("lock_timeout", -1),
+        ("depth", 0),
+        ("remote", "--upload-pack=x"),
+        ("mode", 0o17777),
+    ],
+)
 def test_python_callers_get_the_modules_validation(option, value):
     with pytest.raises(InvalidOption) as caught:
         Checkout("https://example.com/a.git", "/srv/a", **{option: value})
@@ -81,10 +92,10 @@ def test_a_reconcile_syncs_with_the_drift_reports_own_options():
 
 
 def test_access_and_signatures_are_read_from_the_module_names():
-    options = SyncOptions.from_params({"allowed_transports": ["https"], "token": "t0k", "accept_newhostkey": True,
-                                       "follow_redirects": "none", "verify_commit": "commit", "gpg_keys": ["KEY"]})
-    assert options.access == RemoteAccess(transports=("https",), username="x-access-token", password="t0k",
-                                          accept_new_hostkey=True, redirects="none")
+    options = SyncOptions.from_params(
+        {"allowed_transports": ["https"], "token": "t0k", "accept_newhostkey": True, "follow_redirects": "none", "verify_commit": "commit", "gpg_keys": ["KEY"]}
+    )
+    assert options.access == RemoteAccess(transports=("https",), username="x-access-token", password="t0k", accept_new_hostkey=True, redirects="none")
     assert options.signatures == SignaturePolicy("commit", ("KEY",))
     with pytest.raises(InvalidOption, match="token: give either password or token"):
         SyncOptions.from_params({"token": "a", "password": "b"})

@@ -47,9 +47,9 @@ def test_the_sweep_removes_only_folders_of_runs_that_are_gone(upstream, tmp_path
     base = Path(tempfile.gettempdir())
     dead = _dead_pid()
     me = os.getpid()
-    ours_alive = base / f"{PRIVATE_PREFIX}{me}.{_started(me)}-00aa"      # a folder of a live run
-    reused = base / f"{PRIVATE_PREFIX}{me}.{_started(me) + 1}-00bb"      # its PID, but another process's start
-    gone = base / f"{PRIVATE_PREFIX}{dead}.12345-00cc"                                    # a run that died
+    ours_alive = base / f"{PRIVATE_PREFIX}{me}.{_started(me)}-00aa"  # a folder of a live run
+    reused = base / f"{PRIVATE_PREFIX}{me}.{_started(me) + 1}-00bb"  # its PID, but another process's start
+    gone = base / f"{PRIVATE_PREFIX}{dead}.12345-00cc"  # a run that died
     # Not a run's folder at all, though it has a number where the old sweep read a PID: the controller's pins folder
     # and the temp-folder lock folder of earlier versions (named after a user id), and the old private folders.
     not_runs = [base / f"fleetops-gitops-{dead}", base / f"fleetops-gitops-{dead}-x1y2z3ab", base / f"{PRIVATE_PREFIX}{dead}"]

@@ -335,8 +335,13 @@ def _python_for(uid: int, gid: int) -> str:
     """A Python the owner can run: ours unless it lives in a folder closed to them (root's home)."""
     for candidate in (sys.executable, "/usr/bin/python3", shutil.which("python3") or ""):
         try:
-            if candidate and subprocess.run([candidate, "-c", "pass"], user=uid, group=gid, extra_groups=[], cwd="/",
-                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode == 0:
+            if (
+                candidate
+                and subprocess.run(
+                    [candidate, "-c", "pass"], user=uid, group=gid, extra_groups=[], cwd="/", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
+                ).returncode
+                == 0
+            ):
                 return candidate
         except OSError:
             continue
@@ -359,8 +364,14 @@ class Attacker:
         python = _python_for(uid, gid)
         with (self.control / "stderr").open("wb") as stderr:
             self.proc = subprocess.Popen(  # noqa: S603 - argv list  # pylint: disable=consider-using-with  # ended in __exit__
-                [python, "-c", _ATTACKER, json.dumps(self.config)], user=uid, group=gid, extra_groups=[], cwd="/",
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
+                [python, "-c", _ATTACKER, json.dumps(self.config)],
+                user=uid,
+                group=gid,
+                extra_groups=[],
+                cwd="/",
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
             )
         try:
             end = time.monotonic() + 10
@@ -410,6 +421,7 @@ class Attacker:
 
 # -- victims -----------------------------------------------------------------------------------------------------
 
+
 def _look(path: Path) -> tuple[t.Any, ...]:
     """Owner, group, mode and content (a folder: the names in it) of the victim, read as root without following it."""
     info = os.lstat(path)
@@ -446,6 +458,7 @@ def victim_dir(vault: Path) -> Path:
 
 
 # -- the stage: an upstream and folders the owner can reach --------------------------------------------------------
+
 
 @pytest.fixture
 def owner(other_user: str) -> pwd.struct_passwd:
@@ -509,8 +522,7 @@ def _in_parallel(call: t.Callable[[t.Any], t.Any], items: t.Sequence[t.Any]) -> 
     return results
 
 
-def _under_attack(victim: Path, attacker: Attacker, attempt: t.Callable[[int], int], rounds: int,
-                  seconds: float = 10.0) -> None:
+def _under_attack(victim: Path, attacker: Attacker, attempt: t.Callable[[int], int], rounds: int, seconds: float = 10.0) -> None:
     """Run ``attempt`` up to ``rounds`` times (within ``seconds``) while the attacker plays; then judge.
 
     ``attempt(n)`` returns how many runs did their job; an exception it raises is the attacker's interference,
@@ -527,16 +539,17 @@ def _under_attack(victim: Path, attacker: Attacker, attempt: t.Callable[[int], i
         if _look(victim) != before or time.monotonic() > end:
             break
     after = _look(victim)
-    print(f"rounds={number + 1} completed={completed} swaps={attacker.swaps()} seen={attacker.count('seen')} "
-          f"given={attacker.count('given')} errors={len(errors)} {errors[:2]}")
-    assert after == before, (f"root changed the victim {victim} for the attacker after {number + 1} runs "
-                             f"(uid, gid, mode, type, content): {before} -> {after}")
-    assert attacker.swaps() > 0 or attacker.found_nothing_to_attack(), \
-        f"the attacker never swapped anything, so this proves nothing: {attacker.report()}"
+    print(
+        f"rounds={number + 1} completed={completed} swaps={attacker.swaps()} seen={attacker.count('seen')} "
+        f"given={attacker.count('given')} errors={len(errors)} {errors[:2]}"
+    )
+    assert after == before, f"root changed the victim {victim} for the attacker after {number + 1} runs (uid, gid, mode, type, content): {before} -> {after}"
+    assert attacker.swaps() > 0 or attacker.found_nothing_to_attack(), f"the attacker never swapped anything, so this proves nothing: {attacker.report()}"
     assert completed > 0, f"no run completed under attack ({len(errors)} errors, e.g. {errors[:3]}): {attacker.report()}"
 
 
 # -- 1. the state file ---------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("target", ["temp_file", "git_dir"])
 def test_the_state_file_is_never_written_through_a_symlink(owned_upstream, base, other_user, target, request):
@@ -549,13 +562,20 @@ def test_the_state_file_is_never_written_through_a_symlink(owned_upstream, base,
     sync.run("main")
     if target == "temp_file":
         victim = request.getfixturevalue("victim_file")
-        config = {"mode": "entries", "victim": str(victim), "dirs": [str(dest / ".git")], "glob": "*fleetops-gitops*",
-                  "exclude": ["fleetops-gitops.json"]}
+        config = {"mode": "entries", "victim": str(victim), "dirs": [str(dest / ".git")], "glob": "*fleetops-gitops*", "exclude": ["fleetops-gitops.json"]}
     else:
         victim = request.getfixturevalue("victim_dir")
-        config = {"mode": "toggle", "victim": str(victim), "path": str(dest / ".git"), "trigger_dir": str(dest / ".git"),
-                  "trigger": "HEAD", "quiet_s": 1.0, "swapped_ms": [5, 30], "spare_every": 3,
-                  "link_suffix": ".log"}  # the upstream ignores *.log: the swapped-out .git is no untracked file
+        config = {
+            "mode": "toggle",
+            "victim": str(victim),
+            "path": str(dest / ".git"),
+            "trigger_dir": str(dest / ".git"),
+            "trigger": "HEAD",
+            "quiet_s": 1.0,
+            "swapped_ms": [5, 30],
+            "spare_every": 3,
+            "link_suffix": ".log",
+        }  # the upstream ignores *.log: the swapped-out .git is no untracked file
 
     def attempt(_number: int) -> bool:
         owned_upstream.commit()
@@ -566,6 +586,7 @@ def test_the_state_file_is_never_written_through_a_symlink(owned_upstream, base,
 
 
 # -- 2. the clone folder beside dest -------------------------------------------------------------------------------
+
 
 def test_the_clone_folder_beside_dest_is_never_chowned_through_a_symlink(owned_upstream, base, owner, other_user, victim_dir):
     """When the owner owns dest's parent, root makes the clone folder .{name}.gitops-clone-* there and chowns it by
@@ -584,6 +605,7 @@ def test_the_clone_folder_beside_dest_is_never_chowned_through_a_symlink(owned_u
 
 # -- 3. mode -------------------------------------------------------------------------------------------------------
 
+
 def test_mode_is_never_applied_through_a_symlink_at_dest(owned_upstream, base, owner, other_user, victim_dir):
     """With mode set, root chmods dest by path after each update; the owner owns dest's parent, so the attacker
     exchanges the checkout for a symlink to a root-only folder and back again and again: each time git has finished
@@ -592,8 +614,16 @@ def test_mode_is_never_applied_through_a_symlink_at_dest(owned_upstream, base, o
     dest = parent / "app"
     sync = GitOpsSynchronizer(owned_upstream.url, str(dest), owner=other_user, mode=0o750)
     sync.run("main")
-    config = {"mode": "toggle", "victim": str(victim_dir), "path": str(dest), "trigger_dir": str(dest / ".git"),
-              "trigger": "HEAD", "quiet_s": 1.0, "swapped_ms": [5, 30], "spare_every": 3}
+    config = {
+        "mode": "toggle",
+        "victim": str(victim_dir),
+        "path": str(dest),
+        "trigger_dir": str(dest / ".git"),
+        "trigger": "HEAD",
+        "quiet_s": 1.0,
+        "swapped_ms": [5, 30],
+        "spare_every": 3,
+    }
 
     def attempt(_number: int) -> bool:
         owned_upstream.commit()
@@ -620,13 +650,17 @@ def test_files_in_the_private_temp_folder_are_never_chowned_through_a_symlink(ow
     or known_hosts into it and chowns each file by path: the attacker watches the temp folder for new private folders
     it was given and renames a symlink to the victim over every file as soon as it appears in one. The syncs run
     four at a time in threads, as the batch form runs them, which is what gives the attacker time between the steps."""
-    syncs = [GitOpsSynchronizer(owned_upstream.url, str(base / f"app{n}"), owner=other_user, access=_ACCESS[access]())
-             for n in range(PARALLEL)]
+    syncs = [GitOpsSynchronizer(owned_upstream.url, str(base / f"app{n}"), owner=other_user, access=_ACCESS[access]()) for n in range(PARALLEL)]
     for sync in syncs:
         sync.run("main")
     head = owned_upstream.head()
-    config = {"mode": "private", "victim": str(victim_file), "tmp": str(owned_tmp),
-              "rules": [{"glob": "*", "kind": "file", "action": "replace"}], "spare_every": 3}
+    config = {
+        "mode": "private",
+        "victim": str(victim_file),
+        "tmp": str(owned_tmp),
+        "rules": [{"glob": "*", "kind": "file", "action": "replace"}],
+        "spare_every": 3,
+    }
 
     def attempt(_number: int) -> int:  # no-op syncs: cheap, and they write the files all the same
         return sum(result.plan.after == head for result in _in_parallel(lambda sync: sync.run("main"), syncs))
@@ -636,6 +670,7 @@ def test_files_in_the_private_temp_folder_are_never_chowned_through_a_symlink(ow
 
 
 # -- 5. the drift peek ---------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("target", ["alternates", "info_dir"])
 def test_the_peek_never_writes_alternates_through_a_symlink(owned_upstream, base, owned_tmp, other_user, target, request):
@@ -653,8 +688,7 @@ def test_the_peek_never_writes_alternates_through_a_symlink(owned_upstream, base
     else:
         victim = request.getfixturevalue("victim_dir")
         rules = [{"glob": glob, "kind": "dir", "action": "replace"} for glob in ("*/objects/info", "objects/info")]
-    config = {"mode": "private", "victim": str(victim), "tmp": str(owned_tmp),
-              "rules": rules, "spare_every": 3}
+    config = {"mode": "private", "victim": str(victim), "tmp": str(owned_tmp), "rules": rules, "spare_every": 3}
 
     def attempt(_number: int) -> bool:
         return "1 commit behind" in " ".join(drift.sync_state().drift_details)
@@ -664,6 +698,7 @@ def test_the_peek_never_writes_alternates_through_a_symlink(owned_upstream, base
 
 
 # -- 6. signatures -------------------------------------------------------------------------------------------------
+
 
 def test_a_gpg_signed_commit_verifies_with_an_owner(owned_upstream, base, other_user, gpg_identity):
     """The keyring is made for the user git runs as, and gpg runs as them: once root made it, git as the owner then
@@ -698,10 +733,12 @@ def test_signature_keys_are_never_written_through_a_symlink(owned_upstream, base
     dest = base / "app"
     sync = GitOpsSynchronizer(owned_upstream.url, str(dest), owner=other_user, signatures=policy)
     sync.run("main")
-    rule = ({"glob": ".", "kind": "dir", "action": "plant", "name": "allowed_signers"} if target == "allowed_signers"
-            else {"glob": "gnupg", "kind": "dir", "action": "replace"})
-    config = {"mode": "private", "victim": str(victim), "tmp": str(owned_tmp),
-              "rules": [rule], "spare_every": 3}
+    rule = (
+        {"glob": ".", "kind": "dir", "action": "plant", "name": "allowed_signers"}
+        if target == "allowed_signers"
+        else {"glob": "gnupg", "kind": "dir", "action": "replace"}
+    )
+    config = {"mode": "private", "victim": str(victim), "tmp": str(owned_tmp), "rules": [rule], "spare_every": 3}
 
     def attempt(_number: int) -> bool:
         owned_upstream.git(*signing, "commit", "--quiet", "--allow-empty", "-S", "-m", "signed")
@@ -716,6 +753,7 @@ def test_signature_keys_are_never_written_through_a_symlink(owned_upstream, base
 
 
 # -- 7. the private temp folder itself -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("user", ["access_files", "signatures"])
 def test_the_private_temp_folder_itself_is_never_written_through_a_symlink(owned_upstream, base, owned_tmp, other_user, victim_dir, tmp_path, user):
@@ -732,12 +770,16 @@ def test_the_private_temp_folder_itself_is_never_written_through_a_symlink(owned
         access = RemoteAccess()
         policy = SignaturePolicy("commit", (), allowed_signers=f"signer@example.invalid {key.with_suffix('.pub').read_text()}")
         owned_upstream.git(*signing, "commit", "--quiet", "--allow-empty", "-S", "-m", "signed")
-    syncs = [GitOpsSynchronizer(owned_upstream.url, str(base / f"app{n}"), owner=other_user, access=access, signatures=policy)
-             for n in range(PARALLEL)]
+    syncs = [GitOpsSynchronizer(owned_upstream.url, str(base / f"app{n}"), owner=other_user, access=access, signatures=policy) for n in range(PARALLEL)]
     for sync in syncs:
         sync.run("main")
-    config = {"mode": "private", "victim": str(victim_dir), "tmp": str(owned_tmp),
-              "rules": [{"glob": ".", "kind": "dir", "action": "replace"}], "spare_every": 3}
+    config = {
+        "mode": "private",
+        "victim": str(victim_dir),
+        "tmp": str(owned_tmp),
+        "rules": [{"glob": ".", "kind": "dir", "action": "replace"}],
+        "spare_every": 3,
+    }
 
     def attempt(_number: int) -> int:
         if signing:  # something new to verify; the access files are written by any sync, a no-op one too

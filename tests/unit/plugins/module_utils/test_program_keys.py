@@ -27,32 +27,67 @@ from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import Gi
 from ansible_collections.fleetops.gitops.plugins.module_utils.drift import GitOpsSynchronizer as Drift
 from ansible_collections.fleetops.gitops.tests.unit.helpers.git_fixtures import Upstream, run_git
 
-_HOOKS = ("post-checkout", "post-index-change", "reference-transaction", "pre-auto-gc", "post-merge", "proc-receive",
-          "fsmonitor-watchman", "sendemail-validate", "post-rewrite", "pre-commit")
+_HOOKS = (
+    "post-checkout",
+    "post-index-change",
+    "reference-transaction",
+    "pre-auto-gc",
+    "post-merge",
+    "proc-receive",
+    "fsmonitor-watchman",
+    "sendemail-validate",
+    "post-rewrite",
+    "pre-commit",
+)
 # Keys whose <name> is filled in per case, and the companions some keys need to be reachable at all.
-_NAMES = {"alias.<name>": ("status", "fetch", "checkout", "ls-remote", "clone", "add"),
-          "pager.<name>": ("status", "log", "fetch", "diff", "ls-remote", "rev-list", "checkout")}
+_NAMES = {
+    "alias.<name>": ("status", "fetch", "checkout", "ls-remote", "clone", "add"),
+    "pager.<name>": ("status", "log", "fetch", "diff", "ls-remote", "rev-list", "checkout"),
+}
 _COMPANIONS = {
-    "diff.tool": {"difftool.evil.cmd": "{evil}"}, "diff.guitool": {"difftool.evil.cmd": "{evil}"},
-    "merge.tool": {"mergetool.evil.cmd": "{evil}"}, "merge.guitool": {"mergetool.evil.cmd": "{evil}"},
-    "man.viewer": {"man.evil.cmd": "{evil}"}, "help.browser": {"browser.evil.cmd": "{evil}"},
-    "web.browser": {"browser.evil.cmd": "{evil}"}, "instaweb.browser": {"browser.evil.cmd": "{evil}"},
+    "diff.tool": {"difftool.evil.cmd": "{evil}"},
+    "diff.guitool": {"difftool.evil.cmd": "{evil}"},
+    "merge.tool": {"mergetool.evil.cmd": "{evil}"},
+    "merge.guitool": {"mergetool.evil.cmd": "{evil}"},
+    "man.viewer": {"man.evil.cmd": "{evil}"},
+    "help.browser": {"browser.evil.cmd": "{evil}"},
+    "web.browser": {"browser.evil.cmd": "{evil}"},
+    "instaweb.browser": {"browser.evil.cmd": "{evil}"},
     "help.format": {"help.browser": "evil", "browser.evil.cmd": "{evil}"},
     "merge.<name>.recursive": {"merge.evil.driver": "{evil}"},
     "gc.recentObjectsHook": {"gc.auto": "1", "gc.autoDetach": "false"},
     "receive.procReceiveRefs": {},
 }
 # Values that are not a program path.
-_VALUES = {"core.hooksPath": "{hooks}", "init.templateDir": "{template}", "remote.<name>.vcs": "evil",
-           "remote.<name>.url": "{decoy}", "pull.twohead": "evil", "pull.octopus": "evil", "help.autoCorrect": "immediate",
-           "gc.auto": "1", "maintenance.auto": "true", "merge.<name>.recursive": "evil",
-           "diff.tool": "evil", "diff.guitool": "evil", "merge.tool": "evil", "merge.guitool": "evil", "man.viewer": "evil",
-           "help.browser": "evil", "web.browser": "evil", "instaweb.browser": "evil", "help.format": "web",
-           "receive.procReceiveRefs": "refs", "gpg.format": "x509", "credential.helper": "!{evil}", "credential.<name>.helper": "!{evil}",
-           "alias.<name>": "!{evil}", "submodule.<name>.update": "!{evil}"}
+_VALUES = {
+    "core.hooksPath": "{hooks}",
+    "init.templateDir": "{template}",
+    "remote.<name>.vcs": "evil",
+    "remote.<name>.url": "{decoy}",
+    "pull.twohead": "evil",
+    "pull.octopus": "evil",
+    "help.autoCorrect": "immediate",
+    "gc.auto": "1",
+    "maintenance.auto": "true",
+    "merge.<name>.recursive": "evil",
+    "diff.tool": "evil",
+    "diff.guitool": "evil",
+    "merge.tool": "evil",
+    "merge.guitool": "evil",
+    "man.viewer": "evil",
+    "help.browser": "evil",
+    "web.browser": "evil",
+    "instaweb.browser": "evil",
+    "help.format": "web",
+    "receive.procReceiveRefs": "refs",
+    "gpg.format": "x509",
+    "credential.helper": "!{evil}",
+    "credential.<name>.helper": "!{evil}",
+    "alias.<name>": "!{evil}",
+    "submodule.<name>.update": "!{evil}",
+}
 # The transport a key is consulted on (file:// otherwise).
-_TRANSPORT = {"core.sshCommand": "ssh", "core.gitProxy": "git", "core.askPass": "https", "credential.helper": "https",
-              "credential.<name>.helper": "https"}
+_TRANSPORT = {"core.sshCommand": "ssh", "core.gitProxy": "git", "core.askPass": "https", "credential.helper": "https", "credential.<name>.helper": "https"}
 
 
 def _write_program(path: Path, marks: Path) -> None:
@@ -84,11 +119,11 @@ class Trap:
             _write_program(root / "hooks" / hook, self.marks)
             _write_program(root / "template" / "hooks" / hook, self.marks)
         decoy = Upstream(root / "decoy")
-        fill = {"evil": str(self.evil), "hooks": str(root / "hooks"), "template": str(root / "template"),
-                "decoy": decoy.url}
+        fill = {"evil": str(self.evil), "hooks": str(root / "hooks"), "template": str(root / "template"), "decoy": decoy.url}
         value = _VALUES.get(key.key, "{evil}").format(**fill)
         names = _NAMES.get(key.key) or {
-            "remote": (upstream_url, "origin", https_url), "credential": ("https://127.0.0.1",),
+            "remote": (upstream_url, "origin", https_url),
+            "credential": ("https://127.0.0.1",),
         }.get(key.key.split(".", 1)[0], ("evil",))
         if key.key == "remote.<name>.url":  # remote.origin.url is what the checkout says it is a clone of: a
             names = (upstream_url, https_url)  # different one is refused, as test_checkout.py shows
@@ -117,8 +152,7 @@ def _url(transport: str, upstream: Upstream, served: t.Callable[[str], str], ssh
 
 
 @pytest.mark.parametrize("key", KEYS, ids=[key.key for key in KEYS])
-def test_no_config_key_makes_git_run_a_program(key, make_upstream, tmp_path, monkeypatch, request, signer, servers,
-                                               git_counter):
+def test_no_config_key_makes_git_run_a_program(key, make_upstream, tmp_path, monkeypatch, request, signer, servers, git_counter):
     transport = _TRANSPORT.get(key.key, "file")
     upstream = make_upstream("upstream")
     (upstream.path / ".gitattributes").write_text("* filter=evil diff=evil merge=evil\n")
@@ -133,7 +167,14 @@ def test_no_config_key_makes_git_run_a_program(key, make_upstream, tmp_path, mon
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("PATH", f"{trap.bin}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("GIT_SSL_CAINFO", servers.ca_file)
-    access = RemoteAccess.from_params({"username": "alice", "password": "s3cret-pw", "ssh_key": Path(sshd.key).read_text() if sshd else None, "known_hosts": sshd.known_hosts if sshd else None})
+    access = RemoteAccess.from_params(
+        {
+            "username": "alice",
+            "password": "s3cret-pw",
+            "ssh_key": Path(sshd.key).read_text() if sshd else None,
+            "known_hosts": sshd.known_hosts if sshd else None,
+        }
+    )
     policy = SignaturePolicy("commit", (), signer["signers"])
     signing = ["-c", "gpg.format=ssh", "-c", f"user.signingkey={signer['key']}"]
 
@@ -148,8 +189,8 @@ def test_no_config_key_makes_git_run_a_program(key, make_upstream, tmp_path, mon
             GitOpsSynchronizer(url, str(dest), access=access).run("main")  # a clone would read it: refused
         trap.unplant(home / ".gitconfig", "remote.origin.")
     sync = GitOpsSynchronizer(url, str(dest), access=access, signatures=policy)
-    assert sync.run("main").changed                                         # clone
-    (dest / "file0.txt").write_text("hand edit\n")                        # (git of the test's own, before the trap)
+    assert sync.run("main").changed  # clone
+    (dest / "file0.txt").write_text("hand edit\n")  # (git of the test's own, before the trap)
     (dest / "file1.txt").write_text("staged\n")
     run_git("-C", str(dest), "add", "file1.txt")
     (dest / "untracked.txt").write_text("mine\n")
@@ -162,15 +203,15 @@ def test_no_config_key_makes_git_run_a_program(key, make_upstream, tmp_path, mon
     upstream.git(*signing, "tag", "-s", "-m", "release", "v1")
     url = publish()
     tagged = GitOpsSynchronizer(url, str(dest), access=access, signatures=SignaturePolicy("both", (), signer["signers"]))
-    assert tagged.run("v1").plan.action == "refresh"                          # the same commit: tag and commit signatures
+    assert tagged.run("v1").plan.action == "refresh"  # the same commit: tag and commit signatures
     url = publish()
     checked = GitOpsSynchronizer(url, str(dest), access=access).run("main", check_mode=True, diff=True)
-    assert checked.changed and "prepared" in checked.diff                    # check mode, --diff
+    assert checked.changed and "prepared" in checked.diff  # check mode, --diff
     drift = Drift(str(dest), "main", compare_to="remote", repo_url=url, access=access).sync_state()
-    assert drift.drift_details                                                # a peek through alternates
+    assert drift.drift_details  # a peek through alternates
     (dest / "file0.txt").write_text("discarded\n")
     assert GitOpsSynchronizer(url, str(dest), access=access, local_changes="discard").run("main").changed
     assert run_git("-C", str(dest), "rev-parse", "HEAD") == upstream.head() and (dest / "file0.txt").read_text() != "discarded\n"
-    assert not GitOpsSynchronizer(url, str(dest), access=access).run("main").changed   # a no-op
+    assert not GitOpsSynchronizer(url, str(dest), access=access).run("main").changed  # a no-op
     assert trap.ran() == [], f"{key.key} ran {trap.ran()}"
     assert not {"gc", "maintenance", "submodule"} & set(git_counter.subcommands())  # nor what runs more of them

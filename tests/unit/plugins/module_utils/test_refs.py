@@ -10,7 +10,13 @@ import pytest
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import InvalidOption, RefNotFound
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import (
-    BRANCH, COMMIT, TAG, Target, resolve, validate_ref_name, validate_remote_name,
+    BRANCH,
+    COMMIT,
+    TAG,
+    Target,
+    resolve,
+    validate_ref_name,
+    validate_remote_name,
 )
 
 
@@ -19,10 +25,35 @@ def test_valid_names(name):
     validate_ref_name("version", name)
 
 
-@pytest.mark.parametrize("name", [
-    "-x", "--upload-pack=x", "a..b", "a b", "a~1", "a^", "a:b", "a?", "a*", "a[b", "a\\b", "@", "a@{1}",
-    "/a", "a/", "a//b", "a.", ".a", "a/.b", "a.lock", "a/b.lock/c", "a\rb", "a\x00b", "",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "-x",
+        "--upload-pack=x",
+        "a..b",
+        "a b",
+        "a~1",
+        "a^",
+        "a:b",
+        "a?",
+        "a*",
+        "a[b",
+        "a\\b",
+        "@",
+        "a@{1}",
+        "/a",
+        "a/",
+        "a//b",
+        "a.",
+        ".a",
+        "a/.b",
+        "a.lock",
+        "a/b.lock/c",
+        "a\rb",
+        "a\x00b",
+        "",
+    ],
+)
 def test_invalid_names_are_refused(name):
     with pytest.raises(InvalidOption) as caught:
         validate_ref_name("version", name)

@@ -27,17 +27,23 @@ import pytest
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._access import RemoteAccess
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import (
-    CorruptCheckout, DestinationError, GitCommandError, GitTimeout, HistoryRewritten, InvalidOption, LocalChangesError,
+    CorruptCheckout,
+    DestinationError,
+    GitCommandError,
+    GitTimeout,
+    HistoryRewritten,
+    InvalidOption,
+    LocalChangesError,
 )
-from ansible_collections.fleetops.gitops.plugins.module_utils._locks import CheckoutLock
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
+from ansible_collections.fleetops.gitops.plugins.module_utils._locks import CheckoutLock
 from ansible_collections.fleetops.gitops.plugins.module_utils._private_dir import PRIVATE_PREFIX
 from ansible_collections.fleetops.gitops.plugins.module_utils._processes import this_process
 from ansible_collections.fleetops.gitops.plugins.module_utils._signatures import SignatureError, SignaturePolicy
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer
 from ansible_collections.fleetops.gitops.plugins.module_utils.drift import GitOpsSynchronizer as Drift
-from ansible_collections.fleetops.gitops.tests.unit.helpers.signing import make_gpg_identity
 from ansible_collections.fleetops.gitops.tests.unit.helpers.git_fixtures import run_git, snapshot
+from ansible_collections.fleetops.gitops.tests.unit.helpers.signing import make_gpg_identity
 
 
 def _git(path: Path, *args: str) -> str:
@@ -52,12 +58,26 @@ def _private_dirs() -> set[str]:
 
 # -- hostile values --------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("option,value", [
-    ("repo", "--upload-pack=touch /tmp/pwned"), ("repo", "-u/tmp/x"), ("repo", "-cx=y"),
-    ("version", "--orphan=x"), ("version", "-cx=y"), ("remote", "--mirror"), ("remote", "-ux"),
-    ("dest", "-C/tmp"), ("dest", "--git-dir=/tmp"), ("revision", "-" + "a" * 39),
-    ("repo", "https://host/a\rb"), ("version", "main\nx"), ("dest", "/srv/a\x00b"), ("remote", "ori\ngin"),
-])
+
+@pytest.mark.parametrize(
+    "option,value",
+    [
+        ("repo", "--upload-pack=touch /tmp/pwned"),
+        ("repo", "-u/tmp/x"),
+        ("repo", "-cx=y"),
+        ("version", "--orphan=x"),
+        ("version", "-cx=y"),
+        ("remote", "--mirror"),
+        ("remote", "-ux"),
+        ("dest", "-C/tmp"),
+        ("dest", "--git-dir=/tmp"),
+        ("revision", "-" + "a" * 39),
+        ("repo", "https://host/a\rb"),
+        ("version", "main\nx"),
+        ("dest", "/srv/a\x00b"),
+        ("remote", "ori\ngin"),
+    ],
+)
 def test_hostile_values_are_refused_before_git_runs(upstream, tmp_path, git_counter, option, value):
     args = {"repo": upstream.url, "dest": str(tmp_path / "app"), "version": "main", "remote": "origin", "revision": None}
     args[option] = value
@@ -93,7 +113,8 @@ def test_hostile_ref_names_on_the_remote_stay_data(upstream, tmp_path):
 def _plant_command_config(config_file: Path, marker: Path) -> None:
     """Every config key we know of that makes git run a program, each pointing at a marker-writing command."""
     with config_file.open("a") as handle:
-        handle.write(textwrap.dedent(f"""
+        handle.write(
+            textwrap.dedent(f"""
             [core]
                 fsmonitor = touch {marker}-fsmonitor; false
                 hooksPath = {marker.parent}/evil-hooks
@@ -106,7 +127,8 @@ def _plant_command_config(config_file: Path, marker: Path) -> None:
                 uploadpack = touch {marker}-uploadpack; git-upload-pack
             [gpg]
                 program = touch {marker}-gpg; false
-        """))
+        """)
+        )
 
 
 @pytest.mark.parametrize("transport", ["file", "git", "https"])
@@ -150,19 +172,25 @@ def test_hostile_submodules_are_refused_by_the_object_checks(upstream, tmp_path)
     sync = GitOpsSynchronizer(upstream.url, str(dest))
     sync.run("main")
     before = snapshot(dest)
-    blob = subprocess.run(["git", "-C", str(upstream.path), "hash-object", "-w", "--stdin"], check=True, text=True,
-                          input='[submodule "../../evil"]\n\tpath = evil\n\turl = -oProxyCommand=touch /tmp/pwned-sub\n',
-                          stdout=subprocess.PIPE).stdout.strip()
+    blob = subprocess.run(
+        ["git", "-C", str(upstream.path), "hash-object", "-w", "--stdin"],
+        check=True,
+        text=True,
+        input='[submodule "../../evil"]\n\tpath = evil\n\turl = -oProxyCommand=touch /tmp/pwned-sub\n',
+        stdout=subprocess.PIPE,
+    ).stdout.strip()
     upstream.git("update-index", "--add", "--cacheinfo", f"100644,{blob},.gitmodules")
     upstream.git("commit", "--quiet", "-m", "hostile submodule")
     with pytest.raises(GitCommandError, match="gitmodules"):
         sync.run("main")
     assert _git(dest, "rev-parse", "HEAD") != upstream.head() and not Path("/tmp/pwned-sub").exists()
-    assert {k: v for k, v in snapshot(dest).items() if "objects" not in k and "FETCH" not in k and ".lock" not in k} \
-        == {k: v for k, v in before.items() if "objects" not in k}
+    assert {k: v for k, v in snapshot(dest).items() if "objects" not in k and "FETCH" not in k and ".lock" not in k} == {
+        k: v for k, v in before.items() if "objects" not in k
+    }
 
 
 # -- credentials -------------------------------------------------------------------------------------------------
+
 
 def test_a_password_reaches_git_only_through_the_credential_helper(upstream, served, servers, tmp_path, git_counter, monkeypatch):
     monkeypatch.setenv("GIT_SSL_CAINFO", servers.ca_file)
@@ -177,8 +205,10 @@ def test_a_password_reaches_git_only_through_the_credential_helper(upstream, ser
     assert "wrong-t0ken" not in str(caught.value) + json.dumps(caught.value.details())
 
 
-@pytest.mark.parametrize("url", ["https://u:pw-in-url@127.0.0.1:9/x.git", "https://t0ken-in-url@127.0.0.1:9/x.git",
-                                 "ssh://u:pw-in-url@127.0.0.1:9/x.git", "u:pw-in-url@127.0.0.1:x.git"])
+@pytest.mark.parametrize(
+    "url",
+    ["https://u:pw-in-url@127.0.0.1:9/x.git", "https://t0ken-in-url@127.0.0.1:9/x.git", "ssh://u:pw-in-url@127.0.0.1:9/x.git", "u:pw-in-url@127.0.0.1:x.git"],
+)
 def test_a_secret_in_any_url_form_is_masked_everywhere(url, tmp_path):
     sync = GitOpsSynchronizer(url, str(tmp_path / "app"), timeout=10)
     with pytest.raises(GitCommandError) as caught:
@@ -252,8 +282,7 @@ GitOpsSynchronizer({url!r}, {dest!r}, timeout=120).run("main")
 def _kill_during(url: str, dest: Path, ready: t.Callable[[], bool]) -> None:
     """Run a sync in a child process; SIGKILL it and every git it started as soon as ``ready()`` holds."""
     importable = dict(os.environ, PYTHONPATH=os.pathsep.join(path for path in sys.path if path))  # as in this test
-    child = subprocess.Popen([sys.executable, "-c", _CHILD.format(url=url, dest=str(dest))], env=importable,
-                             start_new_session=True)
+    child = subprocess.Popen([sys.executable, "-c", _CHILD.format(url=url, dest=str(dest))], env=importable, start_new_session=True)
     end = time.monotonic() + 60
     while not ready():
         assert child.poll() is None and time.monotonic() < end, "the sync ended before the fault could be injected"
@@ -307,8 +336,11 @@ def test_a_clone_killed_midway_is_redone(upstream, https_url, servers_reset, tmp
     url = https_url()
     servers_reset.throttle(400_000)
     dest = tmp_path / "app"
-    _kill_during(url, dest, lambda: any(".gitops-clone-" in p.name for p in tmp_path.iterdir())
-                 and any(tmp_path.glob(".app.gitops-clone-*/.git/objects/pack/tmp_pack_*")))
+    _kill_during(
+        url,
+        dest,
+        lambda: any(".gitops-clone-" in p.name for p in tmp_path.iterdir()) and any(tmp_path.glob(".app.gitops-clone-*/.git/objects/pack/tmp_pack_*")),
+    )
     assert not dest.exists() and any(".gitops-clone-" in p.name for p in tmp_path.iterdir())
     servers_reset.throttle(0)
     result = GitOpsSynchronizer(url, str(dest)).run("main")
@@ -485,6 +517,7 @@ def test_a_full_disk_gives_a_clear_error_and_no_leftover_packs(upstream, tmp_pat
 
 
 # -- signed commits ----------------------------------------------------------------------------------------------
+
 
 def test_gpg_signed_commits_pass_and_others_fail(upstream, tmp_path, gpg_identity):
     policy = SignaturePolicy("commit", (gpg_identity.public,))

@@ -64,7 +64,7 @@ def test_the_hosts_ssh_signer_settings_play_no_part(upstream, tmp_path, monkeypa
     if where == "global":
         home = tmp_path / "home"
         home.mkdir()
-        (home / ".gitconfig").write_text(f"[gpg \"ssh\"]\n\tallowedSignersFile = {signers_file}\n")
+        (home / ".gitconfig").write_text(f'[gpg "ssh"]\n\tallowedSignersFile = {signers_file}\n')
         monkeypatch.setenv("HOME", str(home))
     else:
         GitOpsSynchronizer(upstream.url, str(dest)).run("main")

@@ -38,7 +38,7 @@ def test_an_interrupted_write_leaves_the_old_record_whole(tmp_path, monkeypatch)
         raise OSError("disk full")
 
     monkeypatch.setattr(_state_file.os, "replace", crash)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="disk full"):
         record_sync(str(tmp_path), Record("b" * 40))
     assert (tmp_path / STATE_FILE).read_text() == old
     assert os.listdir(tmp_path) == [STATE_FILE]  # no temp file left behind

@@ -11,34 +11,40 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._errors import Inv
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import parse_repo_url, redact_text, secrets_in
 
 
-@pytest.mark.parametrize("url,transport", [
-    ("https://git.example.com/app.git", "https"),
-    ("ssh://git@git.example.com:2222/app.git", "ssh"),
-    ("git+ssh://git@git.example.com/app.git", "ssh"),
-    ("git@git.example.com:team/app.git", "ssh"),
-    ("git://git.example.com/app.git", "git"),
-    ("file:///srv/git/app.git", "file"),
-    ("/srv/git/app.git", "file"),
-    ("../relative/app", "file"),
-])
+@pytest.mark.parametrize(
+    "url,transport",
+    [
+        ("https://git.example.com/app.git", "https"),
+        ("ssh://git@git.example.com:2222/app.git", "ssh"),
+        ("git+ssh://git@git.example.com/app.git", "ssh"),
+        ("git@git.example.com:team/app.git", "ssh"),
+        ("git://git.example.com/app.git", "git"),
+        ("file:///srv/git/app.git", "file"),
+        ("/srv/git/app.git", "file"),
+        ("../relative/app", "file"),
+    ],
+)
 def test_allowed_transports(url, transport):
     parsed = parse_repo_url(url)
     assert (parsed.transport, parsed.clean, parsed.display, parsed.secrets) == (transport, url, url, ())
 
 
-@pytest.mark.parametrize("url,problem", [
-    ("ext::sh -c touch% /tmp/pwned", "'ext::' transport is not allowed"),
-    ("fd::3", "'fd::' transport is not allowed"),
-    ("http://git.example.com/app.git", "'http' transport is not allowed"),
-    ("ftp://git.example.com/app.git", "'ftp' transport is not allowed"),
-    ("--upload-pack=touch /tmp/x", "must not start with '-'"),
-    ("-u/tmp/x", "must not start with '-'"),
-    ("ssh://-oProxyCommand=touch%20/tmp/x/app", "host must not start with '-'"),
-    ("-oProxyCommand=x:app", "must not start with '-'"),
-    ("https://git.example.com/app\n.git", "control characters"),
-    ("https://git.example.com/a\x00pp", "control characters"),
-    ("", "must not be empty"),
-])
+@pytest.mark.parametrize(
+    "url,problem",
+    [
+        ("ext::sh -c touch% /tmp/pwned", "'ext::' transport is not allowed"),
+        ("fd::3", "'fd::' transport is not allowed"),
+        ("http://git.example.com/app.git", "'http' transport is not allowed"),
+        ("ftp://git.example.com/app.git", "'ftp' transport is not allowed"),
+        ("--upload-pack=touch /tmp/x", "must not start with '-'"),
+        ("-u/tmp/x", "must not start with '-'"),
+        ("ssh://-oProxyCommand=touch%20/tmp/x/app", "host must not start with '-'"),
+        ("-oProxyCommand=x:app", "must not start with '-'"),
+        ("https://git.example.com/app\n.git", "control characters"),
+        ("https://git.example.com/a\x00pp", "control characters"),
+        ("", "must not be empty"),
+    ],
+)
 def test_refused_urls_name_the_option(url, problem):
     with pytest.raises(InvalidOption, match="^repo: .*" + problem.replace("(", r"\(")) as caught:
         parse_repo_url(url)
@@ -71,13 +77,16 @@ def test_scp_like_password_is_masked():
     assert parsed.clean == "deploy@git.example.com:team/app.git" and parsed.secrets == ("hunter2",)
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("fatal: unable to access 'https://alice:s3cret@host/x/'", "fatal: unable to access 'https://alice:********@host/x/'"),
-    ("remote https://tok3n@host/x", "remote https://********@host/x"),
-    ("ssh://git@host/x stays", "ssh://git@host/x stays"),
-    ("ssh://bob:pw@host/x", "ssh://bob:********@host/x"),
-    ("the secret hunter2 in prose", "the secret ******** in prose"),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("fatal: unable to access 'https://alice:s3cret@host/x/'", "fatal: unable to access 'https://alice:********@host/x/'"),
+        ("remote https://tok3n@host/x", "remote https://********@host/x"),
+        ("ssh://git@host/x stays", "ssh://git@host/x stays"),
+        ("ssh://bob:pw@host/x", "ssh://bob:********@host/x"),
+        ("the secret hunter2 in prose", "the secret ******** in prose"),
+    ],
+)
 def test_redact_text(text, expected):
     assert redact_text(text, ["hunter2"]) == expected
 
@@ -89,15 +98,18 @@ def test_secrets_are_found_even_in_refused_urls():
     assert secrets_in("deploy:pw2@host:path") == ("pw2",)
 
 
-@pytest.mark.parametrize("a,b,same", [
-    ("https://host/team/app.git", "https://host/team/app", True),
-    ("https://alice:pw@host/team/app.git", "https://host/team/app.git/", True),
-    ("https://HOST/team/app.git", "https://host/team/app.git", True),
-    ("https://host/team/app.git", "https://host/team/other.git", False),
-    ("https://host/team/app.git", "ssh://host/team/app.git", False),
-    ("git@host:team/app.git", "git@host:team/app", True),
-    ("file:///srv/git/app", "/srv/git/app/", True),
-    ("/srv/git/app", "/srv/git/other", False),
-])
+@pytest.mark.parametrize(
+    "a,b,same",
+    [
+        ("https://host/team/app.git", "https://host/team/app", True),
+        ("https://alice:pw@host/team/app.git", "https://host/team/app.git/", True),
+        ("https://HOST/team/app.git", "https://host/team/app.git", True),
+        ("https://host/team/app.git", "https://host/team/other.git", False),
+        ("https://host/team/app.git", "ssh://host/team/app.git", False),
+        ("git@host:team/app.git", "git@host:team/app", True),
+        ("file:///srv/git/app", "/srv/git/app/", True),
+        ("/srv/git/app", "/srv/git/other", False),
+    ],
+)
 def test_same_repository(a, b, same):
     assert parse_repo_url(a).same_repository(b) is same

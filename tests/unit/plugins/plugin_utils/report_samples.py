@@ -16,11 +16,15 @@ NOW = datetime(2026, 12, 1, 7, 30, tzinfo=timezone.utc)
 SCRIPT_DETAIL = 'untracked files: <script>alert("x")</script>.txt & more'
 
 
-def status(state: str = "IN_SYNC", desired: str | None = DESIRED, actual: str | None = DESIRED,
-           when: str | None = "2026-12-01T07:15:00Z", details: t.Sequence[str] = ()) -> dict[str, t.Any]:
+def status(
+    state: str = "IN_SYNC",
+    desired: str | None = DESIRED,
+    actual: str | None = DESIRED,
+    when: str | None = "2026-12-01T07:15:00Z",
+    details: t.Sequence[str] = (),
+) -> dict[str, t.Any]:
     """A SyncStatus dict as SyncStatus.to_dict() makes it."""
-    return {"state": state, "desired_revision": desired, "actual_revision": actual, "last_synced_at": when,
-            "drift_details": list(details)}
+    return {"state": state, "desired_revision": desired, "actual_revision": actual, "last_synced_at": when, "drift_details": list(details)}
 
 
 def single(path: str, sync_status: dict[str, t.Any], changed: bool = False, **extra: t.Any) -> dict[str, t.Any]:
@@ -31,9 +35,22 @@ def single(path: str, sync_status: dict[str, t.Any], changed: bool = False, **ex
 def fill_sample(report: FleetReport) -> FleetReport:
     """Four hosts, seven checkouts: 3 in sync, 2 drifted, 1 error, 1 unknown."""
     report.add_result("web01", single("/srv/app", status(), changed=True))
-    report.add_result("web01", single("/etc/app/conf.d", status(
-        "DRIFTED", DESIRED, DEPLOYED, details=["revision differs: recorded 1f0c3b9e2d4a, desired 8f3c2a9d0b6e (2 commits behind)",
-                                               "tracked files modified: conf/app.ini", SCRIPT_DETAIL])))
+    report.add_result(
+        "web01",
+        single(
+            "/etc/app/conf.d",
+            status(
+                "DRIFTED",
+                DESIRED,
+                DEPLOYED,
+                details=[
+                    "revision differs: recorded 1f0c3b9e2d4a, desired 8f3c2a9d0b6e (2 commits behind)",
+                    "tracked files modified: conf/app.ini",
+                    SCRIPT_DETAIL,
+                ],
+            ),
+        ),
+    )
     report.add_result("web02", single("/srv/app", status()))
     report.add_result("web10", single("/srv/app", status("DRIFTED", details=["detached HEAD, expected branch 'main'"])))
     batch = {

@@ -57,25 +57,35 @@ def test_no_credential_is_written_to_the_pin_file(tmp_path):
 
 def test_pin_checkouts_single_and_batch(upstream):
     tagged = upstream.tag("v1")
-    args, failures = pin_checkouts({"repo": upstream.url, "dest": "/srv/a", "branch": "main"}, "p", version_key="version",
-                                   version_alias="branch")
+    args, failures = pin_checkouts({"repo": upstream.url, "dest": "/srv/a", "branch": "main"}, "p", version_key="version", version_alias="branch")
     assert failures == [] and args == {"repo": upstream.url, "dest": "/srv/a", "version": "refs/heads/main", "revision": upstream.head()}
     args, failures = pin_checkouts(
-        {"version": "v1", "checkouts": [{"repo": upstream.url, "dest": "/a"}, {"repo": upstream.url, "dest": "/b", "version": "main"},
-                                        {"repo": upstream.url, "dest": "/c", "version": "f" * 40}]},
-        "p", version_key="version", version_alias="branch")
+        {
+            "version": "v1",
+            "checkouts": [
+                {"repo": upstream.url, "dest": "/a"},
+                {"repo": upstream.url, "dest": "/b", "version": "main"},
+                {"repo": upstream.url, "dest": "/c", "version": "f" * 40},
+            ],
+        },
+        "p",
+        version_key="version",
+        version_alias="branch",
+    )
     assert [(i.get("version"), i.get("revision")) for i in args["checkouts"]] == [
-        ("refs/tags/v1", tagged), ("refs/heads/main", upstream.head()), ("f" * 40, None)]
+        ("refs/tags/v1", tagged),
+        ("refs/heads/main", upstream.head()),
+        ("f" * 40, None),
+    ]
 
 
 def test_pin_checkouts_for_drift_keeps_a_branch_name(upstream):
-    args, _failures = pin_checkouts({"checkouts": [{"path": "/a", "repo": upstream.url}, {"path": "/b"}]}, "p",
-                                    version_key="branch", version_alias="version")
-    assert args["checkouts"] == [{"path": "/a", "repo": upstream.url, "branch": "main", "revision": upstream.head()},
-                                 {"path": "/b"}]
+    args, _failures = pin_checkouts({"checkouts": [{"path": "/a", "repo": upstream.url}, {"path": "/b"}]}, "p", version_key="branch", version_alias="version")
+    assert args["checkouts"] == [{"path": "/a", "repo": upstream.url, "branch": "main", "revision": upstream.head()}, {"path": "/b"}]
 
 
 # -- another user of the controller cannot choose what the fleet deploys ---------------------------------------------
+
 
 def test_pins_another_controller_user_writes_are_never_read(upstream, cache_home, other_user):
     """Earlier versions kept pins in a folder under /tmp that any user could make first and rewrite between hosts,

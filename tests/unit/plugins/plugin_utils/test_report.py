@@ -52,13 +52,20 @@ def keys(report: FleetReport) -> list[tuple[str, str, str]]:
 
 # -- aggregation ------------------------------------------------------------------------------------------------------
 
+
 def test_single_form_takes_the_checkout_its_changed_and_its_status():
     report = FleetReport()
     assert report.add_result("web01", single("/srv/app", status("DRIFTED", DESIRED, DEPLOYED, details=["a", "b"]), changed=True)) == 1
     (record,) = report.records()
     assert record.to_dict() == {
-        "host": "web01", "path": "/srv/app", "state": "DRIFTED", "desired_revision": DESIRED, "actual_revision": DEPLOYED,
-        "last_synced_at": "2026-12-01T07:15:00Z", "drift_details": ["a", "b"], "changed": True,
+        "host": "web01",
+        "path": "/srv/app",
+        "state": "DRIFTED",
+        "desired_revision": DESIRED,
+        "actual_revision": DEPLOYED,
+        "last_synced_at": "2026-12-01T07:15:00Z",
+        "drift_details": ["a", "b"],
+        "changed": True,
     }
 
 
@@ -114,8 +121,13 @@ def test_loop_items_and_the_final_loop_result_are_not_counted_twice():
     items = [
         {**single("/srv/a", status(), changed=True), "item": "a", "ansible_loop_var": "item"},
         {**single("/srv/b", status("DRIFTED", details=["behind"])), "item": "b", "ansible_loop_var": "item"},
-        {"item": "c", "ansible_loop_var": "item", "failed": True, "msg": "ref 'nope' does not exist",
-         "ansible_facts": {"gitops_status": {"/srv/c": status("UNKNOWN", None, None, None)}}},
+        {
+            "item": "c",
+            "ansible_loop_var": "item",
+            "failed": True,
+            "msg": "ref 'nope' does not exist",
+            "ansible_facts": {"gitops_status": {"/srv/c": status("UNKNOWN", None, None, None)}},
+        },
         {"item": "d", "ansible_loop_var": "item", "skipped": True},
     ]
     report = FleetReport()
@@ -126,8 +138,7 @@ def test_loop_items_and_the_final_loop_result_are_not_counted_twice():
     report.add_result("web01", {"changed": True, "msg": "One or more items failed", "results": items}, failed=True)
     assert len(report) == 3
     assert keys(report) == [("web01", "/srv/b", "DRIFTED"), ("web01", "/srv/c", "ERROR"), ("web01", "/srv/a", "IN_SYNC")]
-    assert report.summary() == {"hosts": 1, "checkouts": 3, "changed": 1,
-                                "states": {"IN_SYNC": 1, "DRIFTED": 1, "UNKNOWN": 0, "ERROR": 1}}
+    assert report.summary() == {"hosts": 1, "checkouts": 3, "changed": 1, "states": {"IN_SYNC": 1, "DRIFTED": 1, "UNKNOWN": 0, "ERROR": 1}}
     assert report.records()[1].drift_details == ["ref 'nope' does not exist"]
 
 
@@ -138,12 +149,15 @@ def test_the_same_path_on_two_hosts_is_two_checkouts():
     assert len(report) == 2
 
 
-@pytest.mark.parametrize("result", [
-    {"changed": False, "msg": "All assertions passed"},
-    {"ansible_facts": {"gitops_status": "not a dict"}},
-    {"ansible_facts": None, "results": "not a list"},
-    "not even a dict",
-])
+@pytest.mark.parametrize(
+    "result",
+    [
+        {"changed": False, "msg": "All assertions passed"},
+        {"ansible_facts": {"gitops_status": "not a dict"}},
+        {"ansible_facts": None, "results": "not a list"},
+        "not even a dict",
+    ],
+)
 def test_results_without_statuses_are_ignored(result):
     assert not FleetReport().add_result("web01", result)
 
@@ -164,6 +178,7 @@ def test_report_dir_fact():
 
 # -- table ------------------------------------------------------------------------------------------------------------
 
+
 def test_table_rows_drifted_first_and_summary(sample_report):
     text = render_table(sample_report.records())
     lines = text.splitlines()
@@ -181,10 +196,18 @@ def test_table_rows_drifted_first_and_summary(sample_report):
 
 def test_table_cuts_long_cells_with_an_ellipsis_to_fit_100_columns():
     report = FleetReport()
-    report.add_result("host-with-a-really-long-name.datacenter-one.example.com", single(
-        "/opt/releases/reporting-service/current/checkout",
-        status("DRIFTED", DESIRED, DEPLOYED, details=["revision differs: recorded 1f0c3b9e2d4a, desired 8f3c2a9d0b6e (250 commits behind)",
-                                                      "untracked files: a, b, c"])))
+    report.add_result(
+        "host-with-a-really-long-name.datacenter-one.example.com",
+        single(
+            "/opt/releases/reporting-service/current/checkout",
+            status(
+                "DRIFTED",
+                DESIRED,
+                DEPLOYED,
+                details=["revision differs: recorded 1f0c3b9e2d4a, desired 8f3c2a9d0b6e (250 commits behind)", "untracked files: a, b, c"],
+            ),
+        ),
+    )
     lines = render_table(report.records(), width=100).splitlines()
     assert all(len(line) <= 100 for line in lines)
     row = lines[2]
@@ -211,8 +234,7 @@ def test_table_drifted_only_and_all_in_sync(sample_report):
     assert lines[-1].startswith("4 hosts, 7 checkouts: 3 in sync")
     report = FleetReport()
     report.add_result("web01", single("/srv/app", status()))
-    assert table_lines(report.records(), drifted_only=True) == [
-        ("All 1 checkout in sync.", "IN_SYNC"), ("1 host, 1 checkout: 1 in sync, 0 drifted", "IN_SYNC")]
+    assert table_lines(report.records(), drifted_only=True) == [("All 1 checkout in sync.", "IN_SYNC"), ("1 host, 1 checkout: 1 in sync, 0 drifted", "IN_SYNC")]
 
 
 def test_table_lines_carry_the_state_for_colour(sample_report):
@@ -229,18 +251,18 @@ def test_summary_line_pluralises():
 
 # -- JSON -------------------------------------------------------------------------------------------------------------
 
+
 def test_json_parses_back_sorted_with_summary(sample_report):
     document = json.loads(render_json(sample_report.records(), now=NOW))
     assert document["generated_at"] == "2026-12-01T07:30:00Z"
-    assert document["summary"] == {"hosts": 4, "checkouts": 7, "changed": 2,
-                                   "states": {"IN_SYNC": 3, "DRIFTED": 2, "UNKNOWN": 1, "ERROR": 1}}
+    assert document["summary"] == {"hosts": 4, "checkouts": 7, "changed": 2, "states": {"IN_SYNC": 3, "DRIFTED": 2, "UNKNOWN": 1, "ERROR": 1}}
     assert [(c["host"], c["path"], c["state"]) for c in document["checkouts"]] == SAMPLE_ORDER
-    assert list(document["checkouts"][2]) == ["host", "path", "state", "desired_revision", "actual_revision",
-                                              "last_synced_at", "drift_details", "changed"]
+    assert list(document["checkouts"][2]) == ["host", "path", "state", "desired_revision", "actual_revision", "last_synced_at", "drift_details", "changed"]
     assert document["checkouts"][2]["drift_details"][2] == SCRIPT_DETAIL
 
 
 # -- JUnit ------------------------------------------------------------------------------------------------------------
+
 
 def test_junit_has_a_suite_per_host_and_a_case_per_checkout(sample_report):
     text = render_junit(sample_report.records(), now=NOW)
@@ -281,6 +303,7 @@ def test_a_state_no_module_returns_is_unknown():
 
 # -- HTML -------------------------------------------------------------------------------------------------------------
 
+
 def test_html_escapes_everything(sample_report):
     page = render_html(sample_report.records(), now=NOW)
     assert "<script" not in page and SCRIPT_DETAIL in html.unescape(page)
@@ -298,15 +321,17 @@ def test_html_is_self_contained_and_drifted_first(sample_report):
     assert not re.search(r"(src|href)\s*=|@import|url\(", page)  # no external assets
     rows = re.findall(r'<tr class="st-([a-z-]+)">\s*<td class="host">([^<]*)</td>\s*<td class="path">(.*?)</td>', page)
     assert [(host, path.replace("<wbr>", ""), state) for state, host, path in rows] == [
-        (host, path, state.lower().replace("_", "-")) for host, path, state in SAMPLE_ORDER]
-    assert '<code title="%s" class="differs">1f0c3b9e2d4a</code>' % DEPLOYED in page
-    assert '<code title="%s">8f3c2a9d0b6e</code>' % DESIRED in page
+        (host, path, state.lower().replace("_", "-")) for host, path, state in SAMPLE_ORDER
+    ]
+    assert f'<code title="{DEPLOYED}" class="differs">1f0c3b9e2d4a</code>' in page
+    assert f'<code title="{DESIRED}">8f3c2a9d0b6e</code>' in page
     assert "<li>tracked files modified: conf/app.ini</li>" in page
     assert "4 hosts, 7 checkouts: 3 in sync, 2 drifted, 1 unknown, 1 error" in page
     assert "position: sticky" in page and "nth-child(even)" in page
 
 
 # -- files ------------------------------------------------------------------------------------------------------------
+
 
 def test_write_reports_writes_each_format_atomically(sample_report, tmp_path):
     target = tmp_path / "new" / "reports"

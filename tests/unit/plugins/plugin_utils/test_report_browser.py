@@ -22,12 +22,24 @@ import pytest
 
 from ansible_collections.fleetops.gitops.plugins.plugin_utils._report import FleetReport, write_reports
 from ansible_collections.fleetops.gitops.tests.unit.plugins.plugin_utils.report_samples import (
-    NOW, SCRIPT_DETAIL, fill_sample, single, status,
+    NOW,
+    SCRIPT_DETAIL,
+    fill_sample,
+    single,
+    status,
 )
 
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 HOSTILE_HOST = 'web03"><img src=x onerror=alert(1)>'
 HOSTILE_PATH = "/srv/<marquee>app</marquee>/a&amp;b"
 # Badge colours of the page's CSS: seeing them in the screenshot means the styles were applied.
@@ -37,8 +49,9 @@ BADGES = {"IN_SYNC": (0x1A, 0x7F, 0x37), "DRIFTED": (0xB3, 0x59, 0x00), "ERROR":
 def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run headless Chromium once, with a new profile folder of its own."""
     profile = tempfile.mkdtemp(prefix="chromium-profile-", dir=tmp_path)
-    return subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, text=True,
-                          timeout=180, check=False, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, text=True, timeout=180, check=False, stdin=subprocess.DEVNULL
+    )
 
 
 class _Page(HTMLParser):
@@ -66,8 +79,8 @@ def png_colours(path: Path) -> tuple[int, int, set[tuple[int, int, int]]]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     position, chunks, header = 8, [], None
     while position < len(data):
-        length, kind = struct.unpack(">I4s", data[position:position + 8])
-        body = data[position + 8:position + 8 + length]
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
+        body = data[position + 8 : position + 8 + length]
         position += 12 + length
         if kind == b"IHDR":
             header = struct.unpack(">IIBBBBB", body)
@@ -85,7 +98,7 @@ def png_colours(path: Path) -> tuple[int, int, set[tuple[int, int, int]]]:
     colours = set()
     for row in range(height):
         start = row * (stride + 1)
-        kind, line = raw[start], bytearray(raw[start + 1:start + 1 + stride])
+        kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
         for i in range(stride):
             left = line[i - bpp] if i >= bpp else 0
             up = previous[i]
@@ -100,7 +113,7 @@ def png_colours(path: Path) -> tuple[int, int, set[tuple[int, int, int]]]:
                 guess = left + up - corner
                 near = min((abs(guess - left), 0, left), (abs(guess - up), 1, up), (abs(guess - corner), 2, corner))
                 line[i] = (line[i] + near[2]) & 0xFF
-        colours.update(tuple(line[i:i + 3]) for i in range(0, stride, bpp))
+        colours.update(tuple(line[i : i + 3]) for i in range(0, stride, bpp))
         previous = line
     return width, height, colours
 

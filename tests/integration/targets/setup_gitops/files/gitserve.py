@@ -75,15 +75,14 @@ class _BackendHandler(BaseHTTPRequestHandler):
         if self.server.auth is None:
             return True
         given = self.headers.get("Authorization")
-        return any(given == "Basic " + base64.b64encode(account.encode()).decode()
-                   for account in (self.server.auth, *self.server.accounts))
+        return any(given == "Basic " + base64.b64encode(account.encode()).decode() for account in (self.server.auth, *self.server.accounts))
 
     def _redirect(self) -> bool:
         """Answer the redirect routes (301, with the query string kept); False for every other path."""
         for prefix, base in (("/redirect-to-other/", self.server.other_url), ("/redirect-same/", "")):
             if self.path.startswith(prefix) and base is not None:
                 self.send_response(301)
-                self.send_header("Location", f"{base}/{self.path[len(prefix):]}")
+                self.send_header("Location", f"{base}/{self.path[len(prefix) :]}")
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return True
@@ -118,9 +117,16 @@ class _BackendHandler(BaseHTTPRequestHandler):
             return
         path, _sep, query = self.path.partition("?")
         env = dict(
-            os.environ, GIT_PROJECT_ROOT=self.server.root, GIT_HTTP_EXPORT_ALL="1", REQUEST_METHOD=self.command,
-            PATH_INFO=path, QUERY_STRING=query, CONTENT_TYPE=self.headers.get("Content-Type", ""),
-            CONTENT_LENGTH=str(len(body)), REMOTE_ADDR="127.0.0.1", REMOTE_USER="tester",
+            os.environ,
+            GIT_PROJECT_ROOT=self.server.root,
+            GIT_HTTP_EXPORT_ALL="1",
+            REQUEST_METHOD=self.command,
+            PATH_INFO=path,
+            QUERY_STRING=query,
+            CONTENT_TYPE=self.headers.get("Content-Type", ""),
+            CONTENT_LENGTH=str(len(body)),
+            REMOTE_ADDR="127.0.0.1",
+            REMOTE_USER="tester",
         )
         for header, variable in (("Git-Protocol", "GIT_PROTOCOL"), ("Content-Encoding", "HTTP_CONTENT_ENCODING")):
             if self.headers.get(header):
@@ -143,7 +149,7 @@ class _BackendHandler(BaseHTTPRequestHandler):
         while start < len(payload):  # a slow link: about a tenth of the rate every 0.1 s, as long as it is throttled
             rate = self.server.bytes_per_second
             chunk = max(1, rate // 10) if rate else len(payload) - start
-            self.wfile.write(payload[start:start + chunk])
+            self.wfile.write(payload[start : start + chunk])
             self.wfile.flush()
             start += chunk
             if rate and start < len(payload):
@@ -164,10 +170,10 @@ class _HttpServer(ThreadingHTTPServer):
         self.auth = auth
         self.requests: list[str] = []
         self.faults: list[int] = []  # HTTP statuses to answer the next requests with, one each
-        self.bytes_per_second = 0    # 0: full speed
-        self.accounts: list[str] = []        # USER:PASSWORD accepted besides ``auth`` (see GitServers.add_account)
+        self.bytes_per_second = 0  # 0: full speed
+        self.accounts: list[str] = []  # USER:PASSWORD accepted besides ``auth`` (see GitServers.add_account)
         self.authorizations: list[str] = []  # every Authorization header received, in order
-        self.other_url: str | None = None    # where /redirect-to-other/ points; None: no such route
+        self.other_url: str | None = None  # where /redirect-to-other/ points; None: no such route
 
 
 class _BlackHole(threading.Thread):
@@ -216,12 +222,15 @@ class SshServer:
         config = self.config = os.path.join(directory, "sshd_config")
         with open(config, "w", encoding="utf-8") as handle:
             handle.write("".join(f"ListenAddress 127.0.0.1:{port}\n" for port in self.ports.values()))
-            handle.write(f"HostKey {host_key}\nPidFile {directory}/sshd.pid\nAuthorizedKeysFile {directory}/authorized_keys\n"
-                         "PermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
-                         "UsePAM no\nStrictModes no\nSubsystem sftp internal-sftp\n")
+            handle.write(
+                f"HostKey {host_key}\nPidFile {directory}/sshd.pid\nAuthorizedKeysFile {directory}/authorized_keys\n"
+                "PermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+                "UsePAM no\nStrictModes no\nSubsystem sftp internal-sftp\n"
+            )
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # sshd's privilege separation folder
-        self.process = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", config], stderr=subprocess.DEVNULL,
-                                        start_new_session=True, preexec_fn=_die_with_parent)
+        self.process = subprocess.Popen(
+            ["/usr/sbin/sshd", "-D", "-e", "-f", config], stderr=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent
+        )
         for port in self.ports.values():
             wait_for_port(port)
 
@@ -272,9 +281,27 @@ def _pids_running(argument: str) -> list[int]:
 def make_certificate(directory: str) -> tuple[str, str]:
     cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     return cert, key
 
@@ -315,9 +342,11 @@ class GitServers:
         self.ca_file, key = make_certificate(self._certs)
         port = free_port()
         self._daemon = subprocess.Popen(
-            ["git", "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", f"--port={port}",
-             f"--base-path={self.root}", self.root],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent,
+            ["git", "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", f"--port={port}", f"--base-path={self.root}", self.root],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         wait_for_port(port)
         self.git_url = f"git://127.0.0.1:{port}"
@@ -390,10 +419,17 @@ class GitServers:
         self._http.bytes_per_second = bytes_per_second
 
     def describe(self) -> dict[str, str]:
-        return {"git": self.git_url, "https": self.https_url, "blackhole": self.blackhole_url,
-                "ca_file": self.ca_file, "root": self.root, "pid": str(os.getpid()),
-                "other_https": self.other_https_url,
-                "redirect_to_other": f"{self.https_url}/redirect-to-other", "redirect_same": f"{self.https_url}/redirect-same"}
+        return {
+            "git": self.git_url,
+            "https": self.https_url,
+            "blackhole": self.blackhole_url,
+            "ca_file": self.ca_file,
+            "root": self.root,
+            "pid": str(os.getpid()),
+            "other_https": self.other_https_url,
+            "redirect_to_other": f"{self.https_url}/redirect-to-other",
+            "redirect_same": f"{self.https_url}/redirect-same",
+        }
 
     def close(self) -> None:
         os.killpg(self._daemon.pid, signal.SIGTERM)  # git daemon forks git-daemon: stop the whole group

@@ -39,8 +39,10 @@ import subprocess
 from ansible.module_utils.basic import AnsibleModule
 
 _IDENTITY = {
-    "GIT_AUTHOR_NAME": "Upstream", "GIT_AUTHOR_EMAIL": "upstream@example.invalid",
-    "GIT_COMMITTER_NAME": "Upstream", "GIT_COMMITTER_EMAIL": "upstream@example.invalid",
+    "GIT_AUTHOR_NAME": "Upstream",
+    "GIT_AUTHOR_EMAIL": "upstream@example.invalid",
+    "GIT_COMMITTER_NAME": "Upstream",
+    "GIT_COMMITTER_EMAIL": "upstream@example.invalid",
 }
 
 
@@ -78,12 +80,14 @@ def _digest(path):
 
 
 def main():
-    module = AnsibleModule(argument_spec=dict(
-        action=dict(type="str", required=True, choices=["upstream", "commit", "tag", "rewrite", "digest", "counter", "count", "describe"]),
-        path=dict(type="path", required=True),
-        files=dict(type="dict", default={}),
-        name=dict(type="str"),
-    ))
+    module = AnsibleModule(
+        argument_spec={
+            "action": {"type": "str", "required": True, "choices": ["upstream", "commit", "tag", "rewrite", "digest", "counter", "count", "describe"]},
+            "path": {"type": "path", "required": True},
+            "files": {"type": "dict", "default": {}},
+            "name": {"type": "str"},
+        }
+    )
     action, path = module.params["action"], module.params["path"]
     result = {"changed": action not in ("digest", "count", "describe")}
     if action == "upstream":
@@ -103,8 +107,11 @@ def main():
     elif action == "describe":
         branch = subprocess.run(["git", "-C", path, "symbolic-ref", "--quiet", "--short", "HEAD"], stdout=subprocess.PIPE, text=True, check=False)
         tags = _git(path, "for-each-ref", "--format=%(refname:short) %(*objectname)%(objectname)", "refs/tags/")
-        result.update(head=_git(path, "rev-parse", "HEAD"), branch=branch.stdout.strip() or None,
-                      tags={line.split()[0]: line.split()[1][:40] for line in tags.splitlines()})
+        result.update(
+            head=_git(path, "rev-parse", "HEAD"),
+            branch=branch.stdout.strip() or None,
+            tags={line.split()[0]: line.split()[1][:40] for line in tags.splitlines()},
+        )
     elif action == "digest":
         result["digest"], result["entries"] = _digest(path) if os.path.exists(path) else ("absent", 0)
     elif action == "counter":
