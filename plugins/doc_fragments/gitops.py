@@ -177,6 +177,8 @@ options:
         clearly.
       - A play with a single host resolves nothing on the controller, since that host has no other to agree with
         and asks the remote itself as often, without waiting for the controller first.
+      - Only checkouts with O(repo) are resolved on the controller (for M(fleetops.gitops.gitops_drift), which may
+        read the URL from the checkout, each host asks the remote itself when O(repo) is not given).
     type: bool
     default: false
 notes:

@@ -43,6 +43,8 @@ class RemoteAccess:
             raise InvalidOption("allowed_transports", f"must be a non-empty subset of {', '.join(TRANSPORTS)}, not {list(self.transports)}")
         if self.username:
             reject_control_characters("username", self.username)
+        if self.password:
+            reject_control_characters("password", self.password)  # a newline would be a line of the credential protocol
         if self.retries < 0:
             raise InvalidOption("retries", f"must be 0 or more, not {self.retries}")
         if self.redirects not in REDIRECTS:
@@ -59,11 +61,13 @@ class RemoteAccess:
         password, token = params.get("password"), params.get("token")
         if password and token:
             raise InvalidOption("token", "give either password or token, not both")
+        if token:
+            reject_control_characters("token", token)
         transports, retries = params.get("allowed_transports"), params.get("retries")
         return cls(
             transports=TRANSPORTS if transports is None else tuple(transports),
             username=params.get("username") or (DEFAULT_TOKEN_USERNAME if token else None),
-            password=password or token,
+            password=password or token or None,  # an empty one is none: it must not hide a password in the URL
             ssh_key=params.get("ssh_key"),
             known_hosts=params.get("known_hosts"),
             accept_new_hostkey=bool(params.get("accept_newhostkey")),
@@ -74,12 +78,16 @@ class RemoteAccess:
     def for_url(self, url: RepoUrl) -> RemoteAccess:
         """This access, refusing a transport not allowed; what the options do not say is taken from the URL.
 
-        The ``username`` option wins over a user name in the URL, a ``password``/``token`` over a password in it.
+        The ``username`` option wins over a user name in the URL, a ``password``/``token`` over a password in it. In
+        ``https://TOKEN@host/...`` the one word is the token: with a ``username`` option it is that user's password.
         """
         if url.transport not in self.transports:
             raise InvalidOption("repo", f"the '{url.transport}' transport is not in allowed_transports ({', '.join(self.transports)})")
         credentials = url.credentials
-        password = self.password if self.password is not None else (credentials.password if credentials else None)
+        from_url = credentials.password if credentials else None
+        if credentials is not None and url.password is None and self.username:
+            from_url = credentials.username  # the token of a token-only URL
+        password = self.password if self.password is not None else from_url
         return replace(self, username=self.username or url.username, password=password)
 
     @property

@@ -4,7 +4,9 @@
 """Private: keep local changes in a commit under ``refs/gitops/backups/`` before a reset removes them.
 
 The user's index, HEAD and working tree are not touched: the snapshot is built
-in a temporary index, so taking it changes nothing but the new ref.
+in a temporary index, and the staged content is read from a copy of the user's
+index (git would rewrite the index itself, and lock it), so taking it changes
+nothing but the new ref.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ import os
 import typing as t
 from dataclasses import dataclass
 
+from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import git_dir
+from ansible_collections.fleetops.gitops.plugins.module_utils._files import open_folder, read_bytes
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
 from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import utc_now
 
 BACKUP_NAMESPACE = "refs/gitops/backups/"
+_INDEX_LIMIT = 1 << 30  # an index of a few million files
 _IDENTITY = {
     "GIT_AUTHOR_NAME": "fleetops.gitops",
     "GIT_AUTHOR_EMAIL": "fleetops.gitops@localhost",
@@ -31,6 +36,7 @@ class Keep:
 
     ``changes``: the working tree and index as found (tracked edits, staged content, untracked files), with the
     ``ignored`` paths the new revision would overwrite; ``commits``: tips of history the reset leaves on no branch.
+    ``leave``: nested repositories, which the reset leaves where they are and so are not copied.
     """
 
     head: str | None
@@ -38,6 +44,21 @@ class Keep:
     changes: bool = False
     ignored: tuple[str, ...] = ()
     commits: tuple[str, ...] = ()
+    leave: tuple[str, ...] = ()
+
+
+def _read_index(git: GitRunner, path: str) -> bytes | None:
+    """The checkout's index file, read through its git directory's descriptor: no link followed, and only when it
+    belongs to the user git runs as (root reads nothing there that the owner could point elsewhere)."""
+    directory = git_dir(path)
+    if directory is None:
+        return None
+    owner = git.run_as.uid if git.run_as else os.geteuid()
+    folder = open_folder(directory)
+    try:
+        return read_bytes(folder, "index", limit=_INDEX_LIMIT, owner=owner)
+    finally:
+        os.close(folder)
 
 
 def backup(git: GitRunner, path: str, keep: Keep) -> str | None:
@@ -63,14 +84,18 @@ def backup(git: GitRunner, path: str, keep: Keep) -> str | None:
         env = dict(_IDENTITY, GIT_INDEX_FILE=os.path.join(workdir.path, "index"))
         if head:
             git.run(["-C", path, "read-tree", head], env=env, summary="cannot snapshot local changes")
-        git.run(["-C", path, "add", "--all", "--", "."], env=env, summary="cannot snapshot local changes")
+        left = [f":(exclude,literal){nested}" for nested in keep.leave]  # git add refuses one with no commit
+        git.run(["-C", path, "add", "--all", "--", ".", *left], env=env, summary="cannot snapshot local changes")
         if keep.ignored:
             git.run(["-C", path, "add", "--force", "--", *keep.ignored], env=env, summary="cannot snapshot ignored files")
         tree = git.run(["-C", path, "write-tree"], env=env).stdout.strip()
         parents = [head] if head else []
-        staged = git.run(["-C", path, "write-tree"], ok=(0, 128)) if head else None  # the user's own index, read only
-        if staged is not None and staged.rc == 0:
-            parents.append(_commit(git, path, staged.stdout.strip(), [head or ""], "index (staged content)", keep))
+        index = _read_index(git, path) if head else None
+        if index is not None:  # the staged content, from a copy: write-tree writes the index it reads
+            staged = dict(_IDENTITY, GIT_INDEX_FILE=workdir.write_bytes("staged-index", index))
+            summary = f"cannot keep the staged content of {path} (unmerged files of a merge or rebase in progress?)"
+            index_tree = git.run(["-C", path, "write-tree"], env=staged, summary=summary).stdout.strip()
+            parents.append(_commit(git, path, index_tree, [head], "index (staged content)", keep))
         commit = _commit(git, path, tree, parents + commits, "local changes", keep)
     return keep_commit(git, path, commit, "local changes")
 

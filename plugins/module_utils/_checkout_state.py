@@ -18,10 +18,15 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._host_filters impo
 
 @dataclass(frozen=True)
 class LocalChanges:
-    """Work that a hard reset would remove: tracked files changed (staged or not) and untracked files."""
+    """Work that a hard reset would remove: tracked files changed (staged or not) and untracked files.
+
+    ``nested`` repositories (untracked folders with a .git of their own) are listed but are no change: the reset
+    leaves them where they are, as it leaves ignored files.
+    """
 
     modified: tuple[str, ...] = ()
     untracked: tuple[str, ...] = ()
+    nested: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.modified or self.untracked)
@@ -85,9 +90,9 @@ def read_checkout_state(git: GitRunner, path: str, remote: str) -> CheckoutState
     url = plain.remote_url if plain is not None else None
     if plain is not None:
         git.filters |= plain.filters  # before the first command that may run a filter: status
-    else:
-        url = _ask_config(git, path, remote)
     try:
+        if plain is None:
+            url = _ask_config(git, path, remote)  # a .git file that points nowhere is "not a git repository" here
         status = git.run(
             [
                 "--no-optional-locks",
@@ -175,6 +180,7 @@ def _parse_status(path: str, status: str, remote_url: str | None) -> CheckoutSta
     head = branch = upstream = None
     modified: list[str] = []
     untracked: list[str] = []
+    nested: list[str] = []
     records = iter(status.split("\0"))
     for record in records:
         if record.startswith("# branch.oid "):
@@ -185,8 +191,8 @@ def _parse_status(path: str, status: str, remote_url: str | None) -> CheckoutSta
             branch = None if name == "(detached)" else name
         elif record.startswith("# branch.upstream "):
             upstream = record[len("# branch.upstream ") :]
-        elif record.startswith("? ") and not record.endswith("/"):
-            untracked.append(record[2:])  # "dir/" is a nested repository: left alone, like ignored files
+        elif record.startswith("? "):
+            (nested if record.endswith("/") else untracked).append(record[2:])  # "dir/": a nested repository
         elif record[:2] in _FIELDS_BEFORE_PATH:
             modified.append(record.split(" ", _FIELDS_BEFORE_PATH[record[:2]])[-1])
             if record[0] == "2":
@@ -199,5 +205,5 @@ def _parse_status(path: str, status: str, remote_url: str | None) -> CheckoutSta
         branch=branch,
         upstream=upstream,
         remote_url=remote_url,
-        changes=LocalChanges(tuple(modified), tuple(untracked)),
+        changes=LocalChanges(tuple(modified), tuple(untracked), tuple(nested)),
     )

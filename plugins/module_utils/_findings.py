@@ -87,7 +87,7 @@ def _describe(distance: Distance | None, rewritten: bool) -> str:
         return "distance unknown: the desired commit has not been fetched"
     ahead, behind = distance
     if ahead and rewritten:
-        return f"history rewritten upstream: the deployed commit is no longer on the desired history ({behind} behind, {ahead} ahead)"
+        return f"history rewritten upstream: the deployed commit is no longer on the desired history ({_commits(behind)} behind, {ahead} ahead)"
     if ahead and behind:
         return f"diverged: {_commits(behind)} behind and {ahead} ahead"
     if ahead:

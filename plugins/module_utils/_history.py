@@ -34,7 +34,7 @@ class Where:
 def distance_between(git: GitRunner, where: Where, first: str, second: str) -> Distance | None:
     """(commits only in ``first``, commits only in ``second``) with one ``git rev-list``; None when either commit,
     or the history between them, is not in the repository."""
-    result = git.run([*where.args, "rev-list", "--left-right", "--count", f"{first}...{second}", "--"], ok=(0, 128), env=where.env)
+    result = git.run([*where.args, "rev-list", "--left-right", "--count", "--end-of-options", f"{first}...{second}", "--"], ok=(0, 128), env=where.env)
     if result.rc != 0:
         return None
     ahead, behind = (int(n) for n in result.stdout.split())
@@ -54,6 +54,6 @@ def has_commit(git: GitRunner, where: Where, sha: str) -> bool:
 
 
 def object_type(git: GitRunner, where: Where, sha: str) -> str | None:
-    """``commit``, ``tree``, ``blob`` or ``tag`` once peeled of tags; None when the object is not here."""
+    """``commit``, ``tree`` or ``blob``: what the object is once peeled of its tags; None when it is not here."""
     result = git.run([*where.args, "cat-file", "-t", f"{sha}^{{}}"], ok=(0, 1, 128), env=where.env)
     return result.stdout.strip() if result.rc == 0 else None

@@ -58,13 +58,17 @@ def host_filters(git: GitRunner) -> frozenset[str]:
 
 
 def drivers_in(names: t.Iterable[str]) -> frozenset[str]:
-    """Driver names from config key names ``filter.<driver>.<key>``; a name ``-c`` cannot carry is refused."""
+    """Driver names from config key names ``filter.<driver>.<key>``; a name ``-c`` cannot carry is refused.
+
+    The empty name is a driver too (``[filter ""]``, which git runs for the attribute ``filter=``): it is switched
+    off as ``filter..process=``. A key with no driver at all (``filter.clean``) names none.
+    """
     drivers = set()
     for name in names:
         section, _dot, rest = name.partition(".")
-        driver = rest.rpartition(".")[0]
-        if section.lower() != "filter" or not driver:
+        if section.lower() != "filter" or "." not in rest:
             continue
+        driver = rest.rpartition(".")[0]
         if "=" in driver or "\n" in driver:
             raise GitOpsError(
                 f"a git filter driver named {driver!r} is configured, and it could not be switched off "

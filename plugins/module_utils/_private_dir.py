@@ -52,7 +52,11 @@ class PrivateDir:
 
     def write(self, name: str, content: str, mode: int = 0o600) -> str:
         """A new file in the folder, belonging to ``owner``; its path."""
-        create_file(self._fd, name, content.encode(), mode=mode, owner=self.owner)
+        return self.write_bytes(name, content.encode(), mode)
+
+    def write_bytes(self, name: str, content: bytes, mode: int = 0o600) -> str:
+        """A new file in the folder, belonging to ``owner``, holding ``content`` as it is; its path."""
+        create_file(self._fd, name, content, mode=mode, owner=self.owner)
         return os.path.join(self.path, name)
 
     def folder(self, name: str) -> str:

@@ -27,14 +27,6 @@ def start_time(pid: int) -> int | None:
     return int(fields[19])  # field 22 of stat(5); fields[0] is field 3
 
 
-def process_group(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            return int(handle.read().rsplit(b")", 1)[1].split()[2])  # field 5
-    except (OSError, IndexError, ValueError):
-        return None
-
-
 def this_process() -> str:
     """The tag of this process, for names of what it makes: ``PID.START``."""
     pid = os.getpid()
@@ -57,7 +49,8 @@ def describe(pid: int) -> str:
     """``process 1234 (git fetch ...)``, for messages that say who holds something."""
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as handle:
-            command = " ".join(handle.read().decode("utf-8", errors="replace").split())  # one line, whatever argv holds
+            words = handle.read().decode("utf-8", errors="replace").split("\0")  # argv, each word NUL-terminated
+        command = " ".join(" ".join(words).split())  # one line, whatever argv holds
     except OSError:
         command = ""
     return f"process {pid} ({command[:120]})" if command else f"process {pid}"

@@ -151,24 +151,13 @@ def _parse_scheme_url(value: str, scheme: str, option: str) -> RepoUrl:
         return RepoUrl(raw=value, transport=transport, clean=value, display=value)
     user, colon, password = userinfo.partition(":")
     if colon:
-        return RepoUrl(
-            raw=value,
-            transport=transport,
-            clean=f"{prefix}{user}@{tail}",
-            display=f"{prefix}{user}:{MASK}@{tail}",
-            username=unquote(user) or None,
-            password=unquote(password),
-        )
-    if transport == "https":
+        clean, display, secret = f"{prefix}{user}@{tail}", f"{prefix}{user}:{MASK}@{tail}", unquote(password)
+    elif transport == "https":
         # token-only userinfo: the token must not reach .git/config, so git gets the URL without it
-        return RepoUrl(
-            raw=value,
-            transport=transport,
-            clean=f"{prefix}{tail}",
-            display=f"{prefix}{MASK}@{tail}",
-            username=unquote(user) or None,
-        )
-    return RepoUrl(raw=value, transport=transport, clean=value, display=value, username=user or None)
+        clean, display, secret = f"{prefix}{tail}", f"{prefix}{MASK}@{tail}", None
+    else:
+        return RepoUrl(raw=value, transport=transport, clean=value, display=value, username=user or None)
+    return RepoUrl(raw=value, transport=transport, clean=clean, display=display, username=unquote(user) or None, password=secret)
 
 
 def _is_scp_like(value: str) -> bool:

@@ -339,7 +339,7 @@ class GitOpsSynchronizer:
             if why == REWRITTEN or (why == LOCAL_COMMITS and self.options.local_changes == "backup")
         ]
         changes = bool(state.changes or risk.flagged or risk.overwritten) and self.options.local_changes == "backup"
-        backup_ref = backup(git, self.dest, Keep(state.head, target.sha, changes, risk.overwritten or (), tuple(keep)))
+        backup_ref = backup(git, self.dest, Keep(state.head, target.sha, changes, risk.overwritten or (), tuple(keep), state.changes.nested))
         for flag in ("--no-assume-unchanged", "--no-skip-worktree") if risk.flagged else ():  # one flag per update-index
             git.run(["-C", self.dest, "update-index", flag, "--", *risk.flagged], summary="cannot clear the index flags")
         self._switch(git, self.dest, target, state.upstream)

@@ -10,7 +10,8 @@ module: gitops_drift
 short_description: Report how a git checkout drifted from its branch, and reconcile on request
 version_added: 0.1.0
 description:
-  - Compares the desired revision, the tip of O(branch), with the actual one at O(path) - the revision the last sync
+  - >-
+    Compares the desired revision, the tip of O(branch), with the actual one at O(path) - the revision the last sync
     (of M(fleetops.gitops.gitops_sync), or this module's reconcile) recorded in the checkout, or HEAD when none was
     ever recorded - and reports every difference as one readable line in RV(drift_details), each naming what it
     compares - C(revision differs: recorded X, desired Y) (or C(HEAD X) without a record), with how many commits

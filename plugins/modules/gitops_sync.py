@@ -36,7 +36,8 @@ options:
         (HEAD is detached), or V(HEAD) for the remote's default branch (C(main), C(master), C(devel)...), as
         M(ansible.builtin.git) does.
       - A name that is both a branch and a tag means the branch; C(refs/heads/NAME) and C(refs/tags/NAME) say which.
-      - Moving HEAD between a branch and a tag on the same commit is not a change (RV(action=refresh)): C(changed)
+      - >-
+        Moving HEAD between a branch and a tag on the same commit is not a change (RV(action=refresh)): C(changed)
         is true only when the revision changes, local changes are removed, the checkout is cloned or its mode set.
     type: str
     default: HEAD

@@ -6,14 +6,13 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError, InvalidOption
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer as Checkout
-from ansible_collections.fleetops.gitops.plugins.module_utils.drift import GitOpsSynchronizer, SyncState, SyncStatus
+from ansible_collections.fleetops.gitops.plugins.module_utils.drift import GitOpsSynchronizer, SyncState
 from ansible_collections.fleetops.gitops.tests.unit.helpers.git_fixtures import run_git, snapshot
 
 
@@ -201,13 +200,16 @@ def test_bad_options_are_refused():
         GitOpsSynchronizer("/tmp", "main", compare_to="elsewhere")
 
 
-def test_status_dict_is_json_safe():
-    status = SyncStatus(SyncState.DRIFTED, "a" * 40, "b" * 40, datetime(2026, 12, 1, 7, 15, tzinfo=timezone.utc), ["x"])
-    data = status.to_dict()
-    assert json.loads(json.dumps(data)) == {
-        "state": "DRIFTED",
-        "desired_revision": "a" * 40,
-        "actual_revision": "b" * 40,
-        "last_synced_at": "2026-12-01T07:15:00Z",
-        "drift_details": ["x"],
-    }
+def test_while_reconcile_deploys_the_status_is_syncing(checkout, upstream):
+    """The one moment SYNCING is true, and so the one place it is returned: from inside the deployment."""
+    new = upstream.commit()
+    drift = GitOpsSynchronizer(str(checkout), "main")
+    seen = []
+
+    def deploy(desired: str) -> str:
+        seen.append((drift.get_sync_status().state, desired))
+        return desired
+
+    status = drift.reconcile(deploy)
+    assert seen == [(SyncState.SYNCING, new)]
+    assert (status.state, status.actual_revision) == (SyncState.IN_SYNC, new) and drift.get_sync_status() is status

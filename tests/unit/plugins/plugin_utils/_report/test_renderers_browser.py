@@ -124,7 +124,7 @@ def near(colours: set[tuple[int, int, int]], wanted: tuple[int, int, int], toler
 
 def keep_artifact(screenshot: Path) -> Path | None:
     """Copy the screenshot to tests/output/artifacts/ of the collection root, for CI to keep; None if impossible."""
-    root = Path(__file__).resolve().parents[4]
+    root = Path(__file__).resolve().parents[5]
     if not (root / "galaxy.yml").is_file() and not (root / "MANIFEST.json").is_file():
         return None
     target = root / "tests" / "output" / "artifacts" / "gitops-report.png"

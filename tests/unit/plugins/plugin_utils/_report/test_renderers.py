@@ -1,30 +1,23 @@
 # Copyright (c) fleetops.gitops contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The fleet report: aggregation of module results, and the table, JSON, JUnit and HTML renderers."""
+"""The report as a terminal table, JSON, JUnit XML and HTML."""
 
 from __future__ import annotations
 
 import html
 import json
-import os
 import re
 import xml.etree.ElementTree as ET
 
-import pytest
-
 from ansible_collections.fleetops.gitops.plugins.plugin_utils._report import (
-    REPORT_FILES,
     FleetReport,
-    records_from_result,
     render_html,
     render_json,
     render_junit,
     render_table,
-    report_dir_fact,
     summary_line,
     table_lines,
-    write_reports,
 )
 from ansible_collections.fleetops.gitops.tests.unit.plugins.plugin_utils.report_samples import (
     DEPLOYED,
@@ -44,136 +37,6 @@ SAMPLE_ORDER = [
     ("web01", "/srv/app", "IN_SYNC"),
     ("web02", "/srv/app", "IN_SYNC"),
 ]
-
-
-def keys(report: FleetReport) -> list[tuple[str, str, str]]:
-    return [(record.host, record.path, record.state) for record in report.records()]
-
-
-# -- aggregation ------------------------------------------------------------------------------------------------------
-
-
-def test_single_form_takes_the_checkout_its_changed_and_its_status():
-    report = FleetReport()
-    assert report.add_result("web01", single("/srv/app", status("DRIFTED", DESIRED, DEPLOYED, details=["a", "b"]), changed=True)) == 1
-    (record,) = report.records()
-    assert record.to_dict() == {
-        "host": "web01",
-        "path": "/srv/app",
-        "state": "DRIFTED",
-        "desired_revision": DESIRED,
-        "actual_revision": DEPLOYED,
-        "last_synced_at": "2026-12-01T07:15:00Z",
-        "drift_details": ["a", "b"],
-        "changed": True,
-    }
-
-
-def test_batch_form_takes_every_checkout_with_its_own_changed_and_failures(sample_report):
-    assert keys(sample_report) == SAMPLE_ORDER
-    by_path = {record.path: record for record in sample_report.records() if record.host == "db01"}
-    assert by_path["/srv/app"].changed is True
-    assert by_path["/srv/tools"].changed is False
-    broken = by_path["/srv/broken"]
-    assert broken.state == "ERROR"
-    assert broken.drift_details == ["dest: /srv/broken is a checkout of another repository"]
-    assert broken.desired_revision is None and broken.changed is False
-
-
-def test_a_failed_item_keeps_its_revisions_and_puts_its_message_first():
-    result = {
-        "ansible_facts": {"gitops_status": {"/srv/app": status("DRIFTED", details=["tracked files modified: x"])}},
-        "results": [{"path": "/srv/app", "failed": True, "msg": "reconcile failed", "changed": False}],
-    }
-    (record,) = records_from_result("web01", result, failed=True)
-    assert (record.state, record.desired_revision) == ("ERROR", DESIRED)
-    assert record.drift_details == ["reconcile failed", "tracked files modified: x"]
-
-
-def test_a_failed_single_task_with_a_status_is_an_error_with_its_message():
-    result = single("/srv/app", status("DRIFTED", details=["local changes"]), msg="local_changes=fail: conf/app.ini modified")
-    (record,) = records_from_result("web01", result, failed=True)
-    assert record.state == "ERROR"
-    assert record.drift_details == ["local_changes=fail: conf/app.ini modified", "local changes"]
-
-
-def test_failed_when_keeps_the_status_the_module_reported():
-    result = single("/srv/app", status("DRIFTED", details=["behind"]), changed=True, failed_when_result=True)
-    (record,) = records_from_result("web01", result, failed=True)
-    assert (record.state, record.drift_details) == ("DRIFTED", ["behind"])
-
-
-def test_a_failed_task_without_status_or_path_reports_nothing():
-    assert not records_from_result("web01", {"msg": "git not found"}, failed=True)
-
-
-def test_the_last_report_wins_but_changed_stays():
-    report = FleetReport()
-    report.add_result("web01", single("/srv/app", status("DRIFTED", details=["behind"]), changed=True))
-    report.add_result("web01", single("/srv/app/", status("IN_SYNC")))
-    (record,) = report.records()
-    assert (record.state, record.drift_details, record.changed) == ("IN_SYNC", [], True)
-    report.add_result("web01", single("/srv/app", status("ERROR", details=["boom"])))
-    assert [record.state for record in report.records()] == ["ERROR"]
-
-
-def test_loop_items_and_the_final_loop_result_are_not_counted_twice():
-    items = [
-        {**single("/srv/a", status(), changed=True), "item": "a", "ansible_loop_var": "item"},
-        {**single("/srv/b", status("DRIFTED", details=["behind"])), "item": "b", "ansible_loop_var": "item"},
-        {
-            "item": "c",
-            "ansible_loop_var": "item",
-            "failed": True,
-            "msg": "ref 'nope' does not exist",
-            "ansible_facts": {"gitops_status": {"/srv/c": status("UNKNOWN", None, None, None)}},
-        },
-        {"item": "d", "ansible_loop_var": "item", "skipped": True},
-    ]
-    report = FleetReport()
-    report.add_result("web01", items[0])
-    report.add_result("web01", items[1])
-    report.add_result("web01", items[2], failed=True)
-    report.add_result("web01", items[3])
-    report.add_result("web01", {"changed": True, "msg": "One or more items failed", "results": items}, failed=True)
-    assert len(report) == 3
-    assert keys(report) == [("web01", "/srv/b", "DRIFTED"), ("web01", "/srv/c", "ERROR"), ("web01", "/srv/a", "IN_SYNC")]
-    assert report.summary() == {"hosts": 1, "checkouts": 3, "changed": 1, "states": {"IN_SYNC": 1, "DRIFTED": 1, "UNKNOWN": 0, "ERROR": 1}}
-    assert report.records()[1].drift_details == ["ref 'nope' does not exist"]
-
-
-def test_the_same_path_on_two_hosts_is_two_checkouts():
-    report = FleetReport()
-    for host in ("web01", "web02"):
-        report.add_result(host, single("/srv/app", status()))
-    assert len(report) == 2
-
-
-@pytest.mark.parametrize(
-    "result",
-    [
-        {"changed": False, "msg": "All assertions passed"},
-        {"ansible_facts": {"gitops_status": "not a dict"}},
-        {"ansible_facts": None, "results": "not a list"},
-        "not even a dict",
-    ],
-)
-def test_results_without_statuses_are_ignored(result):
-    assert not FleetReport().add_result("web01", result)
-
-
-def test_unexpected_states_and_shapes_are_read_safely():
-    (record,) = records_from_result("web01", single("/srv/app", {"state": "in_sync", "drift_details": "one line"}))
-    assert (record.state, record.drift_details) == ("IN_SYNC", ["one line"])
-    (record,) = records_from_result("web01", single("/srv/app", {"state": "EXPLODED"}))
-    assert record.state == "UNKNOWN"
-
-
-def test_report_dir_fact():
-    assert report_dir_fact({"ansible_facts": {"gitops_report_dir": "/var/reports"}}) == "/var/reports"
-    assert report_dir_fact({"ansible_facts": {"gitops_report_dir": ""}}) is None
-    assert report_dir_fact({"ansible_facts": {"other": 1}}) is None
-    assert report_dir_fact({}) is None
 
 
 # -- table ------------------------------------------------------------------------------------------------------------
@@ -328,37 +191,3 @@ def test_html_is_self_contained_and_drifted_first(sample_report):
     assert "<li>tracked files modified: conf/app.ini</li>" in page
     assert "4 hosts, 7 checkouts: 3 in sync, 2 drifted, 1 unknown, 1 error" in page
     assert "position: sticky" in page and "nth-child(even)" in page
-
-
-# -- files ------------------------------------------------------------------------------------------------------------
-
-
-def test_write_reports_writes_each_format_atomically(sample_report, tmp_path):
-    target = tmp_path / "new" / "reports"
-    written = write_reports(str(target), ["json", "junit", "html"], sample_report.records(), now=NOW)
-    assert written == [str(target / name) for name in REPORT_FILES.values()]
-    assert sorted(os.listdir(target)) == sorted(REPORT_FILES.values())  # no temporary files left
-    assert json.loads((target / "gitops-report.json").read_text())["generated_at"] == "2026-12-01T07:30:00Z"
-    ET.parse(target / "gitops-report.junit.xml")
-    assert (target / "gitops-report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
-
-
-def test_write_reports_only_the_formats_asked_and_refuses_unknown_ones(sample_report, tmp_path):
-    assert write_reports(str(tmp_path), ["JSON", "json"], sample_report.records()) == [str(tmp_path / "gitops-report.json")]
-    with pytest.raises(ValueError, match="pdf"):
-        write_reports(str(tmp_path), ["html", "pdf"], sample_report.records())
-    assert os.listdir(tmp_path) == ["gitops-report.json"]
-
-
-def test_an_interrupted_write_leaves_the_old_report_whole(sample_report, tmp_path, monkeypatch):
-    write_reports(str(tmp_path), ["json"], sample_report.records(), now=NOW)
-    old = (tmp_path / "gitops-report.json").read_text()
-
-    def crash(*_args, **_kwargs):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError, match="disk full"):
-        write_reports(str(tmp_path), ["json"], sample_report.records())
-    assert (tmp_path / "gitops-report.json").read_text() == old
-    assert os.listdir(tmp_path) == ["gitops-report.json"]
