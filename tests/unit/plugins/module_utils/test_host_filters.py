@@ -242,3 +242,27 @@ def test_a_host_filter_driver_with_an_empty_name_never_runs(make_home: MakeHome,
             refused = str(error)
     assert not marker.exists()
     assert refused == "" or refused.startswith("a git filter driver named '' is configured")
+
+
+@pytest.mark.parametrize("driver", ["", "x"])
+def test_a_checkouts_own_filter_driver_never_runs_in_a_sync(upstream: Upstream, tmp_path: Path, driver: str) -> None:
+    """What the owner of a checkout controls: its config, here through an include (so that git, not the plain reader,
+    names the drivers), and its attributes. The empty name too: ``filter=`` runs ``[filter ""]``."""
+    from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer
+
+    dest = tmp_path / "app"
+    GitOpsSynchronizer(upstream.url, str(dest)).run("main")
+    marker = tmp_path / "ran"
+    (tmp_path / "filters.inc").write_text(f'[filter "{driver}"]\n\tclean = touch {marker}; cat\n\tsmudge = touch {marker}; cat\n')
+    with (dest / ".git" / "config").open("a") as config:
+        config.write(f"[include]\n\tpath = {tmp_path / 'filters.inc'}\n")
+    (dest / ".git" / "info").mkdir(exist_ok=True)
+    (dest / ".git" / "info" / "attributes").write_text(f"* filter={driver}\n")
+    (dest / "file0.txt").write_text("hand edit\n")
+    upstream.commit({"file1.txt": "next\n"})
+    for local_changes in ("backup", "discard"):
+        (dest / "file0.txt").write_text("hand edit\n")
+        GitOpsSynchronizer(upstream.url, str(dest), local_changes=local_changes).run("main")
+    assert not marker.exists()
+    subprocess.run(["git", "-C", str(dest), "add", "--renormalize", "--", "file0.txt"], check=True)
+    assert marker.exists()  # the trap is live: plain git runs it
