@@ -86,8 +86,8 @@ options:
     type: str
   ssh_key:
     description:
-      - The text of an SSH private key (for example C("{{ lookup('ansible.builtin.file', 'deploy_key') }}") on the
-        controller). It is written to a 0600 file in a private temporary folder for the run and removed afterwards,
+      - The text of an SSH private key (for example read on the controller with the C(ansible.builtin.file) lookup,
+        or from a vault). It is written to a 0600 file in a private temporary folder for the run and removed afterwards,
         whatever happens; the checkout's and the user's SSH agent and keys are not used then.
     type: str
   known_hosts:
