@@ -35,6 +35,14 @@ def upstream(tmp_path: Path) -> Upstream:
 
 
 @pytest.fixture
+def checkout(upstream: Upstream, tmp_path: Path) -> Path:
+    """A plain ``git clone`` of ``upstream`` at tmp_path/app: on main, remote origin, nothing changed, nothing recorded."""
+    dest = tmp_path / "app"
+    run_git("clone", "--quiet", upstream.url, str(dest))
+    return dest
+
+
+@pytest.fixture
 def make_upstream(tmp_path: Path) -> t.Callable[[str], Upstream]:
     return lambda name: Upstream(tmp_path / name)
 

@@ -31,14 +31,6 @@ def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_backup, "utc_now", lambda: datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc))
 
 
-@pytest.fixture
-def checkout(upstream, tmp_path) -> Path:
-    """A plain clone of ``upstream``: file0.txt to file2.txt and a .gitignore of ``*.log``, on main."""
-    dest = tmp_path / "app"
-    run_git("clone", "--quiet", upstream.url, str(dest))
-    return dest
-
-
 def _git(path: Path, *args: str) -> str:
     return run_git("-C", str(path), *args)
 

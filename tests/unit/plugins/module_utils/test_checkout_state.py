@@ -32,14 +32,6 @@ def _counting_from_now(git_counter, path: Path) -> None:
     git_counter.reset()
 
 
-@pytest.fixture
-def checkout(upstream, tmp_path) -> Path:
-    """A plain clone of ``upstream``: on main, remote origin, nothing changed."""
-    dest = tmp_path / "app"
-    run_git("clone", "--quiet", upstream.url, str(dest))
-    return dest
-
-
 # -- no checkout: described without git --------------------------------------------------------------------------
 
 

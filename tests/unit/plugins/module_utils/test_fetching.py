@@ -16,13 +16,6 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._url import parse_
 from ansible_collections.fleetops.gitops.tests.unit.helpers.git_fixtures import run_git
 
 
-@pytest.fixture
-def checkout(upstream, tmp_path):
-    dest = tmp_path / "app"
-    run_git("clone", "--quiet", upstream.url, str(dest))
-    return dest
-
-
 def _fetch(upstream, checkout, target: Target) -> Where:
     where = Where.checkout(str(checkout))
     with GitRunner() as git:

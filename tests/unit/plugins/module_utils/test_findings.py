@@ -27,14 +27,6 @@ def _git(path: Path, *args: str) -> str:
     return run_git("-C", str(path), *args)
 
 
-@pytest.fixture
-def checkout(upstream, tmp_path) -> Path:
-    """A plain clone of ``upstream``: on main, remote origin, nothing changed."""
-    dest = tmp_path / "app"
-    run_git("clone", "--quiet", upstream.url, str(dest))
-    return dest
-
-
 def _commit_here(path: Path, name: str = "local.txt") -> str:
     (path / name).write_text("made here\n")
     _git(path, "add", name)

@@ -18,13 +18,6 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._url import parse_
 from ansible_collections.fleetops.gitops.tests.unit.helpers.git_fixtures import run_git, snapshot
 
 
-@pytest.fixture
-def checkout(upstream, tmp_path):
-    dest = tmp_path / "app"
-    run_git("clone", "--quiet", upstream.url, str(dest))
-    return dest
-
-
 def test_the_target_is_there_in_the_peek_and_the_checkout_is_untouched(upstream, checkout):
     base = upstream.head()
     new = upstream.commit()

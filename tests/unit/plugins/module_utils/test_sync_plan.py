@@ -45,14 +45,6 @@ def _git(path: Path, *args: str) -> str:
     return run_git("-C", str(path), *args)
 
 
-@pytest.fixture
-def checkout(upstream, tmp_path) -> Path:
-    """A plain clone of ``upstream``: on main, remote origin, nothing changed."""
-    dest = tmp_path / "app"
-    run_git("clone", "--quiet", upstream.url, str(dest))
-    return dest
-
-
 # -- divergence_of ---------------------------------------------------------------------------------------------
 
 

@@ -13,6 +13,16 @@ from ansible_collections.fleetops.gitops.plugins.plugin_utils._report import Fle
 DESIRED = "8f3c2a9d0b6e4f1a7c5d3e2b1a0f9e8d7c6b5a43"
 DEPLOYED = "1f0c3b9e2d4a5f6e7d8c9b0a1f2e3d4c5b6a7f8e"
 NOW = datetime(2026, 12, 1, 7, 30, tzinfo=timezone.utc)
+# fill_sample's checkouts as every renderer lists them: drifted (every state but IN_SYNC) first, then by host and path.
+SAMPLE_ORDER = [
+    ("db01", "/srv/broken", "ERROR"),
+    ("db01", "/srv/tools", "UNKNOWN"),
+    ("web01", "/etc/app/conf.d", "DRIFTED"),
+    ("web10", "/srv/app", "DRIFTED"),
+    ("db01", "/srv/app", "IN_SYNC"),
+    ("web01", "/srv/app", "IN_SYNC"),
+    ("web02", "/srv/app", "IN_SYNC"),
+]
 SCRIPT_DETAIL = 'untracked files: <script>alert("x")</script>.txt & more'
 
 

@@ -15,19 +15,10 @@ from ansible_collections.fleetops.gitops.plugins.plugin_utils._report import (
 from ansible_collections.fleetops.gitops.tests.unit.plugins.plugin_utils.report_samples import (
     DEPLOYED,
     DESIRED,
+    SAMPLE_ORDER,
     single,
     status,
 )
-
-SAMPLE_ORDER = [
-    ("db01", "/srv/broken", "ERROR"),
-    ("db01", "/srv/tools", "UNKNOWN"),
-    ("web01", "/etc/app/conf.d", "DRIFTED"),
-    ("web10", "/srv/app", "DRIFTED"),
-    ("db01", "/srv/app", "IN_SYNC"),
-    ("web01", "/srv/app", "IN_SYNC"),
-    ("web02", "/srv/app", "IN_SYNC"),
-]
 
 
 def keys(report: FleetReport) -> list[tuple[str, str, str]]:

@@ -23,21 +23,11 @@ from ansible_collections.fleetops.gitops.tests.unit.plugins.plugin_utils.report_
     DEPLOYED,
     DESIRED,
     NOW,
+    SAMPLE_ORDER,
     SCRIPT_DETAIL,
     single,
     status,
 )
-
-SAMPLE_ORDER = [
-    ("db01", "/srv/broken", "ERROR"),
-    ("db01", "/srv/tools", "UNKNOWN"),
-    ("web01", "/etc/app/conf.d", "DRIFTED"),
-    ("web10", "/srv/app", "DRIFTED"),
-    ("db01", "/srv/app", "IN_SYNC"),
-    ("web01", "/srv/app", "IN_SYNC"),
-    ("web02", "/srv/app", "IN_SYNC"),
-]
-
 
 # -- table ------------------------------------------------------------------------------------------------------------
 
