@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.fleetops.gitops.tests.unit.helpers.git_fixtures import GitCounter, Upstream, load_gitserve, run_git
-from ansible_collections.fleetops.gitops.tests.unit.helpers.signing import GpgIdentity, make_gpg_identity
+from ansible_collections.fleetops.gitops.tests.unit.helpers.signing import GpgIdentity, make_gpg_identity, make_ssh_signer
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -84,6 +84,12 @@ def gpg_identity(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[GpgIden
     identity = make_gpg_identity(tmp_path_factory.mktemp("gpg-identity") / "gnupg")
     yield identity
     identity.stop_agent()
+
+
+@pytest.fixture(scope="session")
+def ssh_signer(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """One SSH signing key for the session (see make_ssh_signer)."""
+    return make_ssh_signer(tmp_path_factory.mktemp("ssh-signer"))
 
 
 @pytest.fixture

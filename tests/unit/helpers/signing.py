@@ -1,7 +1,7 @@
 # Copyright (c) fleetops.gitops contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Test helper: real OpenPGP identities (gpg in a folder of their own) that sign real commits."""
+"""Test helper: real OpenPGP identities (gpg in a folder of their own) and SSH signing keys that sign real commits."""
 
 from __future__ import annotations
 
@@ -45,3 +45,11 @@ def make_gpg_identity(home: Path, email: str = "signer@example.invalid") -> GpgI
     )
     public = subprocess.run(["gpg", "--armor", "--export"], env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
     return GpgIdentity(home, email, public)
+
+
+def make_ssh_signer(folder: Path) -> dict[str, str]:
+    """An SSH signing key in ``folder``: ``key`` (its path, for ``user.signingkey``) and ``signers`` (the line of an
+    allowed-signers file that trusts it)."""
+    key = folder / "signing"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    return {"key": str(key), "signers": f"signer@example.invalid {key.with_suffix('.pub').read_text()}"}

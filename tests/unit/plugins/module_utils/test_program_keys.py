@@ -13,7 +13,6 @@ and a reset that discards. No marker may appear, and every operation must still 
 from __future__ import annotations
 
 import os
-import subprocess
 import typing as t
 from pathlib import Path
 
@@ -95,14 +94,6 @@ def _write_program(path: Path, marks: Path) -> None:
     path.chmod(0o755)
 
 
-@pytest.fixture(scope="module")
-def signer(tmp_path_factory) -> dict[str, str]:
-    folder = tmp_path_factory.mktemp("signer")
-    key = folder / "signing"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    return {"key": str(key), "signers": f"signer@example.invalid {key.with_suffix('.pub').read_text()}"}
-
-
 class Trap:
     """Marker-writing programs, and the config lines that point git at them for one key."""
 
@@ -152,7 +143,7 @@ def _url(transport: str, upstream: Upstream, served: t.Callable[[str], str], ssh
 
 
 @pytest.mark.parametrize("key", KEYS, ids=[key.key for key in KEYS])
-def test_no_config_key_makes_git_run_a_program(key, make_upstream, tmp_path, monkeypatch, request, signer, servers, git_counter):
+def test_no_config_key_makes_git_run_a_program(key, make_upstream, tmp_path, monkeypatch, request, ssh_signer, servers, git_counter):
     transport = _TRANSPORT.get(key.key, "file")
     upstream = make_upstream("upstream")
     (upstream.path / ".gitattributes").write_text("* filter=evil diff=evil merge=evil\n")
@@ -175,8 +166,8 @@ def test_no_config_key_makes_git_run_a_program(key, make_upstream, tmp_path, mon
             "known_hosts": sshd.known_hosts if sshd else None,
         }
     )
-    policy = SignaturePolicy("commit", (), signer["signers"])
-    signing = ["-c", "gpg.format=ssh", "-c", f"user.signingkey={signer['key']}"]
+    policy = SignaturePolicy("commit", (), ssh_signer["signers"])
+    signing = ["-c", "gpg.format=ssh", "-c", f"user.signingkey={ssh_signer['key']}"]
 
     def publish() -> str:
         upstream.git(*signing, "commit", "--quiet", "--allow-empty", "-S", "-m", "signed")
@@ -202,7 +193,7 @@ def test_no_config_key_makes_git_run_a_program(key, make_upstream, tmp_path, mon
     assert GitOpsSynchronizer(url, str(dest), access=access, signatures=policy).run("main").backup_ref  # update + backup
     upstream.git(*signing, "tag", "-s", "-m", "release", "v1")
     url = publish()
-    tagged = GitOpsSynchronizer(url, str(dest), access=access, signatures=SignaturePolicy("both", (), signer["signers"]))
+    tagged = GitOpsSynchronizer(url, str(dest), access=access, signatures=SignaturePolicy("both", (), ssh_signer["signers"]))
     assert tagged.run("v1").plan.action == "refresh"  # the same commit: tag and commit signatures
     url = publish()
     checked = GitOpsSynchronizer(url, str(dest), access=access).run("main", check_mode=True, diff=True)

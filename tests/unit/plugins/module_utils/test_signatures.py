@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,14 +12,6 @@ import pytest
 from ansible_collections.fleetops.gitops.plugins.module_utils._signatures import SignatureError, SignaturePolicy
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer
 from ansible_collections.fleetops.gitops.tests.unit.helpers.git_fixtures import run_git
-
-
-@pytest.fixture(scope="module")
-def ssh_signer(tmp_path_factory) -> dict[str, str]:
-    folder = tmp_path_factory.mktemp("ssh-signer")
-    key = folder / "signing"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    return {"key": str(key), "signers": f"signer@example.invalid {key.with_suffix('.pub').read_text()}"}
 
 
 def _ssh_signed(upstream, signer: dict[str, str], *, tag: str | None = None, message: str = "signed") -> str:
