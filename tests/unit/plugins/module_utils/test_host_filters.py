@@ -193,7 +193,7 @@ def test_threads_asking_at_once_wait_for_one_answer(make_home: MakeHome, git_cou
             start.wait()
             answers.append(host_filters(git))
 
-    threads = [threading.Thread(target=ask) for _ in range(8)]
+    threads = [threading.Thread(target=ask) for _number in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:

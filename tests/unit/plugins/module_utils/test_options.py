@@ -87,7 +87,7 @@ def test_a_reconcile_syncs_with_the_drift_reports_own_options():
     access = RemoteAccess(username="deploy")
     drift = DriftOptions(local_changes="fail", lock_timeout=0, access=access, compare_to="local", timeout=30)
     sync = drift.sync_options()
-    assert type(sync) is SyncOptions
+    assert isinstance(sync, SyncOptions) and not isinstance(sync, DriftOptions)
     assert (sync.local_changes, sync.lock_timeout, sync.access, sync.timeout) == ("fail", 0, access, 30)
 
 

@@ -409,7 +409,7 @@ def test_two_runs_on_one_checkout_take_turns(upstream, https_url, servers_reset,
     first = threading.Thread(target=GitOpsSynchronizer(url, str(dest)).run, args=("main",))
     first.start()
     try:
-        for _ in range(3000):  # bounded: 30 s for the first run to take its lock
+        for _attempt in range(3000):  # bounded: 30 s for the first run to take its lock
             if _held(dest):
                 break
             time.sleep(0.01)
