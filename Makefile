@@ -9,6 +9,7 @@
 #   make units           ansible-test units on Python 3.11
 #   make integration     ansible-test integration on Python 3.11 (tests/integration/targets)
 #   make lint            ansible-lint --profile production
+#   make ee-check        ansible-builder: the collection's execution-environment dependencies, and a build context
 #   make changelog-lint  antsibull-changelog lint
 #   make docs-lint       antsibull-docs lint-collection-docs (not part of `make test`)
 #   make test            all of the above but docs-lint, then benchmark-smoke; stops at the first failure
@@ -47,20 +48,20 @@ INTEGRATION_PYTHON ?= 3.11
 
 # Everything that goes into the tarball (directories too, so that added or deleted files count).
 SOURCES := $(shell cd $(ROOT) && find . \( -name .git -o -name .venv -o -name .build -o -path ./tests/output -o -name __pycache__ \
-	-o -name .pytest_cache -o -name .ansible -o -name '*.tar.gz' \) -prune -o -print)
+	-o -name .pytest_cache -o -name .ruff_cache -o -name .ansible -o -name '*.tar.gz' \) -prune -o -print)
 BUILD_STAMP := $(BUILD)/.installed
 
 # ansible-test runs in the installed copy. Pinning its content root there stops it from walking up to this
 # repository's .git and taking its file list from git, which ignores .build/ (it would then find no files).
 ANSIBLE_TEST := cd $(INSTALLED) && ANSIBLE_TEST_CONTENT_ROOT=$(INSTALLED) ansible-test
 
-.PHONY: help test venv build format style sanity units integration lint changelog-lint docs-lint demo lock clean distclean
+.PHONY: help test venv build format style sanity units integration lint ee-check changelog-lint docs-lint demo lock clean distclean
 
 help:
 	@sed -n '1,/^$$/p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
 
-test: venv style build sanity units integration lint changelog-lint benchmark-smoke
-	@echo "make test: all checks passed (style, sanity, units, integration, lint, changelog-lint, benchmark-smoke)"
+test: venv style build sanity units integration lint ee-check changelog-lint benchmark-smoke
+	@echo "make test: all checks passed (style, sanity, units, integration, lint, ee-check, changelog-lint, benchmark-smoke)"
 
 venv:
 	@$(ROOT)/tests/tooling/setup.sh
@@ -92,6 +93,9 @@ integration: build
 # With the installed copy in ANSIBLE_COLLECTIONS_PATH, ansible-lint can load fleetops.gitops.* used in tasks.
 lint: build
 	cd $(ROOT) && ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) ansible-lint --offline --profile production $$([[ -t 1 ]] || echo --nocolor)
+
+ee-check: build
+	$(ROOT)/tests/tooling/ee_check.sh
 
 changelog-lint: venv
 	cd $(ROOT) && antsibull-changelog lint

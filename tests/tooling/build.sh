@@ -23,6 +23,17 @@ for dir in tests/unit tests/integration tests/sanity; do
     fi
 done
 
+# What users install is exactly the collection: every entry of the tarball matches this allow-list, so that no tool's
+# leftovers (.pytest_cache, .ruff_cache, .ansible, changelogs/.plugin-cache.yaml, __pycache__) or stray files ship.
+allowed='^(COPYING|CONTRIBUTING\.md|CODE_OF_CONDUCT\.md|SECURITY\.md|bindep\.txt|FILES\.json|MANIFEST\.json|README\.md|changelogs/?|changelogs/(changelog\.yaml|config\.yaml|fragments/?|fragments/[A-Za-z0-9._-]+\.yml)|(docs|meta|plugins|roles)(/.*)?|tests/?|tests/(unit|integration)(/.*)?)$'
+unexpected=$(grep -Ev "$allowed" <<<"$contents" || true)
+unexpected+=$(grep -E '(^|/)(__pycache__|\.pytest_cache|\.ruff_cache|\.ansible)(/|$)|\.pyc$' <<<"$contents" || true)
+if [[ -n $unexpected ]]; then
+    echo "error: $tarball holds what is not part of the collection (see build_ignore in galaxy.yml):" >&2
+    echo "$unexpected" >&2
+    exit 1
+fi
+
 # Keep the venvs ansible-test made in the installed copy (tests/output/.tmp/delegation): rebuilding them is slow.
 if [[ -d $installed/tests/output/.tmp/delegation ]]; then
     rm -rf "$keep"
