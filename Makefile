@@ -13,7 +13,7 @@
 #   make changelog-lint  antsibull-changelog lint
 #   make docs-lint       antsibull-docs lint-collection-docs (not part of `make test`)
 #   make test            all of the above but docs-lint, then benchmark-smoke; stops at the first failure
-#   make demo            demo/run.sh against the installed collection
+#   make demo            demo/run.sh against the installed collection, with only ansible-core and git (.build/demo-venv)
 #   make benchmark       benchmarks/run.py: role, batch module, ansible.builtin.git and the floors side by side;
 #                        results (JSON, Markdown, PNG) into benchmarks/results/ (about 80 minutes on 2 CPUs)
 #   make benchmark-smoke the same, small and once, into benchmarks/results/smoke/ (under 2 minutes; for CI)
@@ -103,9 +103,12 @@ changelog-lint: venv
 docs-lint: build
 	cd $(INSTALLED) && antsibull-docs lint-collection-docs --plugin-docs .
 
-# The demo runs against the installed collection.
-demo: venv build
-	cd $(ROOT) && ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) demo/run.sh
+# The demo runs against the installed collection, built and run with ansible-core alone (not the test tooling).
+DEMO_BIN := $(BUILD)/demo-venv/bin
+demo:
+	$(ROOT)/tests/tooling/demo_setup.sh
+	PATH=$(DEMO_BIN):$$PATH $(ROOT)/tests/tooling/build.sh
+	cd $(ROOT) && PATH=$(DEMO_BIN):$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) demo/run.sh
 
 lock:
 	rm -rf $(BUILD)/lock-venv

@@ -10,7 +10,11 @@ work=${DEMO_DIR:-$(mktemp -d -t fleetops-gitops-demo.XXXXXX)}
 mkdir -p "$work"
 export ANSIBLE_NOCOLOR=${ANSIBLE_NOCOLOR:-1} ANSIBLE_PYTHON_INTERPRETER=${ANSIBLE_PYTHON_INTERPRETER:-$(command -v python3)}
 play() { ansible-playbook -i localhost, -c local -e "demo_dir=$work" "$@"; }
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+if [[ -t 1 && $ANSIBLE_NOCOLOR != 1 ]]; then  # bold on a terminal that takes colours, plain text in a log
+    step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+else
+    step() { printf '\n==> %s\n' "$*"; }
+fi
 upstream() { git -C "$work/upstream" -c user.name=Demo -c user.email=demo@example.invalid "$@"; }
 
 step "A git remote of our own in $work/upstream (a commit with app.conf)"

@@ -12,7 +12,6 @@ reqs=tests/requirements
 venv=.venv
 bin=.build/bin
 venv_python_version=${VENV_PYTHON_VERSION:-3.11}
-pyenv_root=${PYENV_ROOT:-$HOME/.pyenv}
 get_pip_cache=$HOME/.ansible/test/cache
 
 quiet_pip() {  # pip, without the warnings about the machine's file:// index entries lacking a package
@@ -20,16 +19,8 @@ quiet_pip() {  # pip, without the warnings about the machine's file:// index ent
         { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 }
 
-find_python() {  # find_python 3.8 -> path of a working python3.8, newest pyenv build first
-    local candidate pyenv_builds=("$pyenv_root"/versions/"$1".*/bin/python"$1")
-    for candidate in $(printf '%s\n' "${pyenv_builds[@]}" | sort -V -r) /usr/local/bin/python"$1" /usr/bin/python"$1"; do
-        if [[ -x $candidate ]] && "$candidate" -c '' 2>/dev/null; then
-            echo "$candidate"
-            return 0
-        fi
-    done
-    return 1
-}
+# shellcheck source=tests/tooling/find_python.sh
+source "$tooling/find_python.sh"
 
 # 1. Debian packages
 missing=()
