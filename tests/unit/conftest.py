@@ -79,9 +79,9 @@ def sshd(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[t.Any]:
 
 
 @pytest.fixture(scope="session")
-def gpg_identity(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[GpgIdentity]:
+def gpg_identity() -> t.Iterator[GpgIdentity]:
     """One OpenPGP key pair for the session (making one takes a while); its gpg-agent is stopped at the end."""
-    identity = make_gpg_identity(tmp_path_factory.mktemp("gpg-identity") / "gnupg")
+    identity = make_gpg_identity()
     yield identity
     identity.stop_agent()
 

@@ -6,7 +6,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,18 +33,32 @@ class GpgIdentity:
         )
 
     def stop_agent(self) -> None:
+        """Stop this identity's gpg-agent and remove its folder."""
         subprocess.run(["gpgconf", "--homedir", str(self.home), "--kill", "all"], check=False)
+        shutil.rmtree(self.home, ignore_errors=True)
 
 
-def make_gpg_identity(home: Path, email: str = "signer@example.invalid") -> GpgIdentity:
-    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+def make_gpg_identity(email: str = "signer@example.invalid") -> GpgIdentity:
+    """A fresh key pair in a GNUPGHOME of its own under /tmp.
+
+    The folder is short on purpose: gpg-agent's socket lives in it, and a socket path longer than 107 bytes (pytest's
+    temporary folders under ansible-test's deep tests/output are longer) makes every secret-key operation fail. The
+    agent is started and asked to answer before the key is made, because gpg's own autostart waits only a few seconds
+    for it, which a loaded CI machine running one test worker per core can exceed; a failure says what gpg printed.
+    """
+    home = Path(tempfile.mkdtemp(prefix="gnupg-", dir="/tmp"))
     env = dict(os.environ, GNUPGHOME=str(home))
-    subprocess.run(
-        ["gpg", "--batch", "--passphrase", "", "--quick-gen-key", f"Signer <{email}>", "ed25519", "sign", "never"],
-        env=env,
-        check=True,
-        stderr=subprocess.DEVNULL,
-    )
+    generate = ["gpg", "--batch", "--no-tty", "--pinentry-mode", "loopback", "--passphrase", ""]
+    generate += ["--quick-gen-key", f"Signer <{email}>", "ed25519", "sign", "never"]
+    for attempt in range(3):
+        subprocess.run(["gpgconf", "--homedir", str(home), "--launch", "gpg-agent"], env=env, check=False, timeout=60)
+        subprocess.run(["gpg-connect-agent", "--no-autostart", "/bye"], env=env, check=False, capture_output=True, timeout=60)
+        made = subprocess.run(generate, env=env, capture_output=True, text=True, timeout=120, check=False)
+        if made.returncode == 0:
+            break
+        subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], check=False)
+        if attempt == 2:
+            raise RuntimeError(f"gpg could not make a key (exit {made.returncode}): {made.stderr}")
     public = subprocess.run(["gpg", "--armor", "--export"], env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
     return GpgIdentity(home, email, public)
 

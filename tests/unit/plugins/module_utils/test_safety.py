@@ -529,7 +529,7 @@ def test_gpg_signed_commits_pass_and_others_fail(upstream, tmp_path, gpg_identit
         GitOpsSynchronizer(upstream.url, str(tmp_path / "a"), signatures=policy).run("main")
     assert _git(tmp_path / "a", "rev-parse", "HEAD") == signed
     gpg_identity.sign_commit(upstream.path)
-    stranger = make_gpg_identity(tmp_path / "other-gnupg", "other@example.invalid")
+    stranger = make_gpg_identity("other@example.invalid")
     try:
         with pytest.raises(SignatureError, match="unknown key|not trusted"):
             GitOpsSynchronizer(upstream.url, str(tmp_path / "b"), signatures=SignaturePolicy("commit", (stranger.public,))).run("main")
