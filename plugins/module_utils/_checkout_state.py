@@ -14,6 +14,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._config_file impor
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import CorruptCheckout, DestinationError, GitCommandError, GitOpsError
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
 from ansible_collections.fleetops.gitops.plugins.module_utils._host_filters import drivers_in
+from ansible_collections.fleetops.gitops.plugins.module_utils._text import strip_prefix
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def git_dir(path: str) -> str | None:
         first = handle.readline(4096).strip()
     if not first.startswith("gitdir:"):
         return None
-    target = first[len("gitdir:") :].strip()
+    target = strip_prefix(first, "gitdir:").strip()
     return os.path.normpath(os.path.join(path, target))
 
 
@@ -184,13 +185,13 @@ def _parse_status(path: str, status: str, remote_url: str | None) -> CheckoutSta
     records = iter(status.split("\0"))
     for record in records:
         if record.startswith("# branch.oid "):
-            oid = record[len("# branch.oid ") :]
+            oid = strip_prefix(record, "# branch.oid ")
             head = None if oid == "(initial)" else oid
         elif record.startswith("# branch.head "):
-            name = record[len("# branch.head ") :]
+            name = strip_prefix(record, "# branch.head ")
             branch = None if name == "(detached)" else name
         elif record.startswith("# branch.upstream "):
-            upstream = record[len("# branch.upstream ") :]
+            upstream = strip_prefix(record, "# branch.upstream ")
         elif record.startswith("? "):
             (nested if record.endswith("/") else untracked).append(record[2:])  # "dir/": a nested repository
         elif record[:2] in _FIELDS_BEFORE_PATH:

@@ -127,7 +127,8 @@ def write_atomic(folder: int, name: str, data: bytes, *, mode: int = 0o644, owne
                 os.fchown(fd, *owner)
             view = memoryview(data)
             while view:
-                view = view[os.write(fd, view) :]
+                written = os.write(fd, view)
+                view = view[written:]
             if durable:
                 os.fsync(fd)
         finally:
@@ -149,7 +150,8 @@ def create_file(folder: int, name: str, data: bytes, *, mode: int = 0o600, owner
             os.fchown(fd, *owner)
         view = memoryview(data)
         while view:
-            view = view[os.write(fd, view) :]
+            written = os.write(fd, view)
+            view = view[written:]
     finally:
         os.close(fd)
 

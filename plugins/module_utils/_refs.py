@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import InvalidOption, RefNotFound
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner, Remote
+from ansible_collections.fleetops.gitops.plugins.module_utils._text import strip_prefix
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import reject_control_characters, reject_option_like
 
 BRANCH = "branch"
@@ -91,8 +92,7 @@ def resolve(git: GitRunner, url: str, version: str, *, shown_url: str, option: s
         return Target(COMMIT, None, version)
     if version == "HEAD":
         return _resolve_default_branch(git, url, shown_url, option)
-    name = version[len("refs/heads/") :] if version.startswith("refs/heads/") else version
-    name = name[len("refs/tags/") :] if name.startswith("refs/tags/") else name
+    name = strip_prefix(strip_prefix(version, "refs/heads/"), "refs/tags/")
     wanted = [f"refs/heads/{name}", f"refs/tags/{name}", f"refs/tags/{name}^{{}}"]
     if version.startswith("refs/tags/"):
         wanted = wanted[1:]
@@ -115,7 +115,7 @@ def _resolve_default_branch(git: GitRunner, url: str, shown_url: str, option: st
     branch = sha = None
     for line in out.splitlines():
         if line.startswith("ref: refs/heads/") and line.endswith("\tHEAD"):
-            branch = line[len("ref: refs/heads/") : -len("\tHEAD")]
+            branch = strip_prefix(line.partition("\t")[0], "ref: refs/heads/")  # a ref name holds no tab
         elif line.endswith("\tHEAD"):
             sha = line.split("\t", 1)[0]
     if not sha:

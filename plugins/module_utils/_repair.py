@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import DestinationError
 from ansible_collections.fleetops.gitops.plugins.module_utils._files import UnsafePath, open_child, open_folder, remove_tree, stat_entry
 from ansible_collections.fleetops.gitops.plugins.module_utils._processes import processes_using, tag_alive
+from ansible_collections.fleetops.gitops.plugins.module_utils._text import strip_prefix
 
 # Lock files git leaves at the top of its directory when it dies mid-operation; refs/ is searched for *.lock too.
 _TOP_LOCKS = ("index.lock", "HEAD.lock", "ORIG_HEAD.lock", "FETCH_HEAD.lock", "config.lock", "packed-refs.lock", "shallow.lock")
@@ -118,6 +119,7 @@ def _locks_under(folder: int, relative: str, owner: int) -> list[str]:
 def _temp_objects(folder: int, owner: int) -> list[str]:
     found = []
     for where, prefix, folders in _TEMP_OBJECTS:
+        is_kind = stat.S_ISDIR if folders else stat.S_ISREG
         try:
             inside = _open_path(folder, where)
         except (UnsafePath, OSError):
@@ -125,12 +127,7 @@ def _temp_objects(folder: int, owner: int) -> list[str]:
         try:
             for name in os.listdir(inside):
                 info = stat_entry(inside, name)
-                if (
-                    name.startswith(prefix)
-                    and info is not None
-                    and info.st_uid == owner
-                    and (stat.S_ISDIR(info.st_mode) if folders else stat.S_ISREG(info.st_mode))
-                ):
+                if name.startswith(prefix) and info is not None and info.st_uid == owner and is_kind(info.st_mode):
                     found.append(f"{where}/{name}")
         finally:
             os.close(inside)
@@ -150,7 +147,7 @@ def _dead_clones(dest: str) -> list[Leftover]:
         dead = []
         for name in names:
             info = stat_entry(folder, name)
-            tag = name[len(prefix) :].rsplit("-", 1)[0]
+            tag = strip_prefix(name, prefix).rsplit("-", 1)[0]
             if info is not None and stat.S_ISDIR(info.st_mode) and tag_alive(tag) is False:
                 dead.append(Leftover(parent, name, in_git_dir=False))
         return dead

@@ -122,16 +122,22 @@ def _split_userinfo(value: str, scheme: str) -> _Userinfo:
     too. When that reading leaves no valid host, or finds none while a later '@' follows what cannot be a port,
     the password must hold an unencoded '/': the URL is ``ambiguous`` and read up to the last '@' of all.
     """
-    prefix = value[: len(scheme) + 3]
-    rest = value[len(scheme) + 3 :]
+    start = len(scheme) + 3
+    prefix, rest = value[:start], value[start:]
     authority = rest.split("/", 1)[0]
     at = authority.rfind("@")
     later = rest.rfind("@")
-    if at != -1 and (_HOST.match(authority[at + 1 :]) or later == at):
-        return _Userinfo(prefix, rest[:at], rest[at + 1 :])
+    if at != -1 and (_HOST.match(authority.rpartition("@")[2]) or later == at):
+        return _Userinfo(prefix, *_around(rest, at))
     if later != -1 and (at != -1 or (":" in authority and not authority.rpartition(":")[2].isdigit())):
-        return _Userinfo(prefix, rest[:later], rest[later + 1 :], ambiguous=True)
+        return _Userinfo(prefix, *_around(rest, later), ambiguous=True)
     return _Userinfo(prefix, None, rest)
+
+
+def _around(text: str, index: int) -> tuple[str, str]:
+    """What comes before and after the character at ``index`` of ``text``."""
+    after = index + 1
+    return text[:index], text[after:]
 
 
 def _parse_scheme_url(value: str, scheme: str, option: str) -> RepoUrl:
@@ -170,7 +176,7 @@ def _is_scp_like(value: str) -> bool:
 def _parse_scp_like(value: str, option: str) -> RepoUrl:
     at = value.find("@")
     slash = value.find("/")
-    userinfo, rest = (value[:at], value[at + 1 :]) if at != -1 and (slash == -1 or at < slash) else ("", value)
+    userinfo, rest = _around(value, at) if at != -1 and (slash == -1 or at < slash) else ("", value)
     host, _colon, path = rest.partition(":")
     if host.startswith("-"):
         raise InvalidOption(option, "the host must not start with '-': it would be read as an ssh option")
@@ -192,7 +198,8 @@ def _comparable(url: str) -> tuple[str, str, str]:
     scheme = _SCHEME.match(url)
     if scheme:
         transport = scheme.group(1).lower()
-        authority, _slash, path = url[len(scheme.group(0)) :].partition("/")
+        start = scheme.end()
+        authority, _slash, path = url[start:].partition("/")
         host = authority.rpartition("@")[2].lower()
         if transport == "file":
             return ("file", "", _local_path(path if path.startswith("/") else "/" + path))

@@ -79,6 +79,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._sync_plan import 
     divergence_of,
     render_diff,
 )
+from ansible_collections.fleetops.gitops.plugins.module_utils._text import strip_prefix
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import is_local, parse_repo_url, redact_text, reject_control_characters, reject_option_like
 
 __all__ = ["GitOpsSynchronizer", "SyncOptions", "SyncPlan", "SyncResult"]
@@ -250,7 +251,7 @@ class GitOpsSynchronizer:
             return Target(COMMIT, None, revision)
         for prefix, kind in (("refs/heads/", BRANCH), ("refs/tags/", TAG)):
             if version.startswith(prefix):
-                return Target(kind, version[len(prefix) :], revision)
+                return Target(kind, strip_prefix(version, prefix), revision)
         found = resolve_version(git, self.url.clean, version, shown_url=self.url.display)
         return Target(found.kind, found.name, revision)
 

@@ -38,6 +38,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._refs import BRANC
 from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import Record, last_synced_at, record_sync, utc_now
 from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncState, SyncStatus
 from ansible_collections.fleetops.gitops.plugins.module_utils._sync_plan import REWRITTEN, divergence_of
+from ansible_collections.fleetops.gitops.plugins.module_utils._text import strip_prefix
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import RepoUrl, origin_of, parse_repo_url
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer as CheckoutSynchronizer
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import SyncResult
@@ -268,7 +269,7 @@ class GitOpsSynchronizer:
         if not found.startswith(prefix):
             self._fail(f"the checkout does not know the default branch of '{self.options.remote}' (no refs/remotes/{self.options.remote}/HEAD): give branch")
             return None
-        return found[len(prefix) :]
+        return strip_prefix(found, prefix)
 
     def _trust_configured_origin(self, git: GitRunner, state: CheckoutState) -> None:
         """Without ``repo``, credentials may go to the origin the checkout's own config names - unless git runs as the

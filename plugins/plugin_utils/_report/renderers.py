@@ -146,7 +146,8 @@ def _fit(text: str, size: int, *, keep_end: bool = False) -> str:
         return text
     if size <= 1:
         return ELLIPSIS[:size]
-    return ELLIPSIS + text[-(size - 1) :] if keep_end else text[: size - 1] + ELLIPSIS
+    kept = size - 1
+    return ELLIPSIS + text[-kept:] if keep_end else text[:kept] + ELLIPSIS
 
 
 def _one_line(text: t.Any) -> str:
