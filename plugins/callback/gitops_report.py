@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 name: gitops_report
 type: aggregate
 short_description: Report the sync state of every git checkout at the end of a run
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Collects the C(gitops_status) that M(fleetops.gitops.gitops_sync) and M(fleetops.gitops.gitops_drift) return,
     one record per host and checkout path. When several tasks report the same checkout, the last report wins.

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: gitops_drift
 short_description: Report how a git checkout drifted from its branch, and reconcile on request
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - >-
     Compares the desired revision, the tip of O(branch), with the actual one at O(path) - the revision the last sync

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: gitops_sync
 short_description: Keep a git checkout at a branch, tag or commit
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Clones O(repo) into O(dest) when O(dest) is absent or an empty folder; otherwise brings the checkout
     to O(version) with a fetch and a hard reset, removing local changes according to O(local_changes).
