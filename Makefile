@@ -11,8 +11,11 @@
 #   make lint            ansible-lint --profile production
 #   make ee-check        ansible-builder: the collection's execution-environment dependencies, and a build context
 #   make changelog-lint  antsibull-changelog lint
-#   make docs-lint       antsibull-docs lint-collection-docs (not part of `make test`)
-#   make test            all of the above but docs-lint, then benchmark-smoke; stops at the first failure
+#   make release-check   galaxy-importer on the built tarball (flake8 on, version 1.0.0 or more), failing on any warning
+#   make docs-lint       antsibull-docs lint-collection-docs: plugin docs, role specs, docs/docsite
+#   make docs            the docs site (antsibull-docs, Sphinx) into .build/docsite/build/html; warnings fail it,
+#                        but for the docs.ansible.com references an offline build cannot resolve
+#   make test            all of the above, then benchmark-smoke; stops at the first failure
 #   make demo            demo/run.sh against the installed collection, with only ansible-core and git (.build/demo-venv)
 #   make benchmark       benchmarks/run.py: role, batch module, ansible.builtin.git and the floors side by side;
 #                        results (JSON, Markdown, PNG) into benchmarks/results/ (about 80 minutes on 2 CPUs)
@@ -55,13 +58,13 @@ BUILD_STAMP := $(BUILD)/.installed
 # repository's .git and taking its file list from git, which ignores .build/ (it would then find no files).
 ANSIBLE_TEST := cd $(INSTALLED) && ANSIBLE_TEST_CONTENT_ROOT=$(INSTALLED) ansible-test
 
-.PHONY: help test venv build format style sanity units integration lint ee-check changelog-lint docs-lint demo lock clean distclean
+.PHONY: help test venv build format style sanity units integration lint ee-check changelog-lint release-check docs-lint docs demo lock clean distclean
 
 help:
 	@sed -n '1,/^$$/p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
 
-test: venv style build sanity units integration lint ee-check changelog-lint benchmark-smoke
-	@echo "make test: all checks passed (style, sanity, units, integration, lint, ee-check, changelog-lint, benchmark-smoke)"
+test: venv style build sanity units integration lint ee-check changelog-lint release-check docs-lint docs benchmark-smoke
+	@echo "make test: all checks passed (style, sanity, units, integration, lint, ee-check, changelog-lint, release-check, docs-lint, docs, benchmark-smoke)"
 
 venv:
 	@$(ROOT)/tests/tooling/setup.sh
@@ -100,8 +103,14 @@ ee-check: build
 changelog-lint: venv
 	cd $(ROOT) && antsibull-changelog lint
 
+release-check: build
+	$(ROOT)/tests/tooling/release_check.sh
+
 docs-lint: build
 	cd $(INSTALLED) && antsibull-docs lint-collection-docs --plugin-docs .
+
+docs: build
+	$(ROOT)/tests/tooling/docs.sh
 
 # The demo runs against the installed collection, built and run with ansible-core alone (not the test tooling).
 DEMO_BIN := $(BUILD)/demo-venv/bin

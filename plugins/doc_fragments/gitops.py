@@ -186,8 +186,8 @@ notes:
     the checkout's own - makes it run a program - hooks, C(core.fsmonitor), C(core.sshCommand), C(core.gitProxy),
     credential helpers, a remote's C(uploadpack), filter drivers (Git LFS included - a checkout gets the pointer
     files), automatic C(git gc) and the rest of the keys of C(git-config) that name one. Objects are checked as they
-    are fetched (C(transfer.fsckObjects)). docs/security.md in the collection lists every defence and the test
-    that proves it.
+    are fetched (C(transfer.fsckObjects)). The collection's security guide, C(docs/docsite/rst/guide_security.rst),
+    lists every defence and the test that proves it.
   - A checkout left by an interrupted run (lock files, temporary packs, a half-made clone) is repaired by the next
     run, only while no other process uses it; a damaged one (missing or broken objects) is reported, never deleted.
   - A token or password inside an https URL is passed to git through the credential helper, never stored in

@@ -1,7 +1,7 @@
 # Copyright (c) fleetops.gitops contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Hostile input, faults, concurrency, credentials and signatures: one test per case of docs/security.md.
+"""Hostile input, faults, concurrency, credentials and signatures: one test per case of docs/docsite/rst/guide_security.rst.
 
 Everything runs real git against real servers on 127.0.0.1 (git daemon, HTTPS
 with basic auth, sshd); faults are real too - processes killed with SIGKILL,
