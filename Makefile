@@ -15,7 +15,9 @@
 #   make docs-lint       antsibull-docs lint-collection-docs: plugin docs, role specs, docs/docsite
 #   make docs            the docs site (antsibull-docs, Sphinx) into .build/docsite/build/html; warnings fail it,
 #                        but for the docs.ansible.com references an offline build cannot resolve
-#   make test            all of the above, then benchmark-smoke; stops at the first failure
+#   make matrix          units and integration on ansible-core 2.17, 2.18, 2.20 and 2.21 (tests/requirements/matrix.txt),
+#                        each with the tarball installed by its own ansible-galaxy; MATRIX_ONLY=2.21 for one line
+#   make test            all of the above, then benchmark-smoke and matrix; stops at the first failure
 #   make demo            demo/run.sh against the installed collection, with only ansible-core and git (.build/demo-venv)
 #   make benchmark       benchmarks/run.py: role, batch module, ansible.builtin.git and the floors side by side;
 #                        results (JSON, Markdown, PNG) into benchmarks/results/ (about 80 minutes on 2 CPUs)
@@ -58,13 +60,13 @@ BUILD_STAMP := $(BUILD)/.installed
 # repository's .git and taking its file list from git, which ignores .build/ (it would then find no files).
 ANSIBLE_TEST := cd $(INSTALLED) && ANSIBLE_TEST_CONTENT_ROOT=$(INSTALLED) ansible-test
 
-.PHONY: help test venv build format style sanity units integration lint ee-check changelog-lint release-check docs-lint docs demo lock clean distclean
+.PHONY: help test venv build format style sanity units integration lint ee-check changelog-lint release-check docs-lint docs matrix demo lock clean distclean
 
 help:
 	@sed -n '1,/^$$/p' $(ROOT)/Makefile | sed 's/^# \{0,1\}//'
 
-test: venv style build sanity units integration lint ee-check changelog-lint release-check docs-lint docs benchmark-smoke
-	@echo "make test: all checks passed (style, sanity, units, integration, lint, ee-check, changelog-lint, release-check, docs-lint, docs, benchmark-smoke)"
+test: venv style build sanity units integration lint ee-check changelog-lint release-check docs-lint docs benchmark-smoke matrix
+	@echo "make test: all checks passed (style, sanity, units, integration, lint, ee-check, changelog-lint, release-check, docs-lint, docs, benchmark-smoke, matrix)"
 
 venv:
 	@$(ROOT)/tests/tooling/setup.sh
@@ -111,6 +113,9 @@ docs-lint: build
 
 docs: build
 	$(ROOT)/tests/tooling/docs.sh
+
+matrix: build
+	$(ROOT)/tests/tooling/matrix.sh
 
 # The demo runs against the installed collection, built and run with ansible-core alone (not the test tooling).
 DEMO_BIN := $(BUILD)/demo-venv/bin

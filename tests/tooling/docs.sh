@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 
 site=$PWD/.build/docsite
 export ANSIBLE_COLLECTIONS_PATH=$PWD/.build/collections
-rm -rf "$site" && mkdir -m 0755 -p "$site"  # antsibull-docs wants a folder only its owner can write
+rm -rf "$site" && mkdir -p "${site%/*}" && mkdir -m 0755 "$site"  # antsibull-docs wants a folder only its owner can write
 antsibull-docs sphinx-init --use-current --fail-on-error --lenient --dest-dir "$site" \
     --project fleetops.gitops --title 'fleetops.gitops: GitOps for plain servers' fleetops.gitops > /dev/null
 cd "$site"

@@ -167,7 +167,7 @@ def test_a_hostile_password_in_repo_never_shows_in_the_module_output(served, acc
     # no_log masking then shows the user name as "a********" in invocation.module_args, as it does for every module
     # whose secret is a substring of another value: that is Ansible's, and it hides the password itself.
     assert not (work / MARKER).exists() and not Path("/", MARKER).exists()
-    assert set(result) >= {"changed", "invocation"}  # the output is the module's, not a traceback
+    assert "changed" in result  # the module's output (from 2.21 it holds invocation only when the controller asks)
 
 
 # -- issue item 10: credentials only for the origin configured -----------------------------------------------------

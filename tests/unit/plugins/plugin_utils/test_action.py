@@ -84,7 +84,7 @@ def test_with_allow_partial_failure_the_hosts_resolve_what_the_controller_could_
     ]
     run = _play(tmp_path, 2, {"fleetops.gitops.gitops_sync": {"checkouts": items, "resolve_on_controller": True, "allow_partial_failure": True}})
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "each host resolves it itself" in run.stdout + run.stderr
+    assert "each host resolves it itself" in " ".join((run.stdout + run.stderr).split())  # 2.17 wraps warnings
     for n in range(2):
         assert (tmp_path / f"host{n}" / "good" / "file0.txt").exists() and not (tmp_path / f"host{n}" / "bad").exists()
 
