@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The ansible-core matrix: for each line of tests/requirements/matrix.txt, a venv with that ansible-core on its
 # controller Python, the built tarball installed by that ansible-core's own ansible-galaxy, and ansible-test units
-# and integration run there (MATRIX_COMMANDS=units for one of them). MATRIX_ONLY=2.21 runs the lines whose version
-# starts so. Prints each line's wall time.
+# and integration run there (MATRIX_COMMANDS=units for one of them, MATRIX_FILE for another list, MATRIX_ONLY=2.20
+# for the lines whose version starts so). Prints each line's wall time.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=tests/tooling/find_python.sh
@@ -43,5 +43,5 @@ while read -r requirement python _; do
             ansible-test "$command" --venv --requirements --python "$python" --color no)
     done
     summary+=("ansible-core $core (Python $python): ${MATRIX_COMMANDS:-units integration} passed in $((SECONDS - started)) s")
-done < tests/requirements/matrix.txt
+done < "${MATRIX_FILE:-tests/requirements/matrix.txt}"
 printf '%s\n' "${summary[@]}"
