@@ -9,7 +9,8 @@
 #   make units           ansible-test units on Python 3.11
 #   make integration     ansible-test integration on Python 3.11 (tests/integration/targets)
 #   make lint            ansible-lint --profile production
-#   make ee-check        ansible-builder: the collection's execution-environment dependencies, and a build context
+#   make ee-check        ansible-builder: the collection's execution-environment dependencies, and a build context;
+#                        ansible-runner: the role and the report callback run as AWX runs them
 #   make changelog-lint  antsibull-changelog lint
 #   make release-check   galaxy-importer on the built tarball (flake8 on, version 1.0.0 or more), failing on any warning
 #   make docs-lint       antsibull-docs lint-collection-docs: plugin docs, role specs, docs/docsite

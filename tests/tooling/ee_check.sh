@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The collection as an execution environment sees it (no container engine needed): ansible-builder's introspection
 # of the installed collection names its system dependencies, and `ansible-builder create` makes a build context
-# from an execution-environment.yml that installs the built tarball.
+# from an execution-environment.yml that installs the built tarball; then the role and the report callback run through
+# ansible-runner, the engine an execution environment runs playbooks with (tests/tooling/runner_check.py).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -38,3 +39,7 @@ for file in Containerfile _build/requirements.yml "_build/collections/$(basename
     [[ -f $context/$file ]] || { echo "error: ansible-builder create made no $context/$file" >&2; exit 1; }
 done
 echo "execution environment: git is a system dependency; build context in $context"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/fleetops-runner-check.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+python tests/tooling/runner_check.py "$out/collections" "$work"
