@@ -269,7 +269,9 @@ class GitRunner:
         if budget <= 0:
             raise GitTimeout(shown, None, f"not started: the {self.deadline.seconds:g} seconds of the timeout option were already used up", summary)
         watchdog = Watchdog.get()
-        proc = subprocess.Popen(  # noqa: S603 - argv list, no shell
+        # Not AnsibleModule.run_command: this runner serves the Python API too, where there is no AnsibleModule, and
+        # it needs what run_command lacks: a deadline, a session of git's own for the watchdog, the run-as user.
+        proc = subprocess.Popen(  # noqa: S603 - argv list, no shell  # pylint: disable=ansible-bad-function
             command.argv,
             env=command.env,
             stdin=subprocess.DEVNULL if data is None else subprocess.PIPE,

@@ -72,7 +72,8 @@ class Watchdog:
     def __init__(self) -> None:
         read, write = os.pipe()
         try:
-            self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and script
+            # Not run_command: the watcher outlives this call and must not be waited for (see _git's runner).
+            self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and script  # pylint: disable=ansible-bad-function
                 [sys.executable, "-I", "-S", "-c", _WATCHER],
                 stdin=read,
                 stdout=subprocess.DEVNULL,
