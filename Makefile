@@ -16,8 +16,9 @@
 #   make docs-lint       antsibull-docs lint-collection-docs: plugin docs, role specs, docs/docsite
 #   make docs            the docs site (antsibull-docs, Sphinx) into .build/docsite/build/html; warnings fail it,
 #                        but for the docs.ansible.com references an offline build cannot resolve
-#   make matrix          units and integration on ansible-core 2.18 and 2.20 (tests/requirements/matrix.txt),
-#                        each with the tarball installed by its own ansible-galaxy; MATRIX_ONLY=2.21 for one line
+#   make matrix          units and integration on ansible-core 2.17, 2.18, 2.20 and 2.21, sanity on 2.17 and 2.21
+#                        (tests/requirements/matrix.txt), each with the tarball installed by its own ansible-galaxy,
+#                        two lines at a time (MATRIX_JOBS); MATRIX_ONLY=2.21 for one line
 #   make test            all of the above, then benchmark-smoke and matrix; stops at the first failure
 #   make demo            demo/run.sh against the installed collection, with only ansible-core and git (.build/demo-venv)
 #   make benchmark       benchmarks/run.py: role, batch module, ansible.builtin.git and the floors side by side;
