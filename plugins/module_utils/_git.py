@@ -36,7 +36,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._program_keys impo
     filter_overrides,
 )
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import RepoUrl, is_local, origin_of, redact_text
-from ansible_collections.fleetops.gitops.plugins.module_utils._watchdog import Watchdog
+from ansible_collections.fleetops.gitops.plugins.module_utils._watchdog import MARK_VARIABLE, Watchdog
 
 DEFAULT_TIMEOUT = 300.0
 
@@ -269,18 +269,23 @@ class GitRunner:
         if budget <= 0:
             raise GitTimeout(shown, None, f"not started: the {self.deadline.seconds:g} seconds of the timeout option were already used up", summary)
         watchdog = Watchdog.get()
-        # Not AnsibleModule.run_command: this runner serves the Python API too, where there is no AnsibleModule, and
-        # it needs what run_command lacks: a deadline, a session of git's own for the watchdog, the run-as user.
-        proc = subprocess.Popen(  # noqa: S603 - argv list, no shell  # pylint: disable=ansible-bad-function
-            command.argv,
-            env=command.env,
-            stdin=subprocess.DEVNULL if data is None else subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd="/",  # every path is absolute; the module's folder may be closed to `owner`, or lie inside another repository
-            start_new_session=True,
-            **(self.run_as.popen_options() if self.run_as else {}),
-        )
+        watchdog.starting()
+        try:
+            # Not AnsibleModule.run_command: this runner serves the Python API too, where there is no AnsibleModule,
+            # and it needs what run_command lacks: a deadline, a session of git's own for the watchdog, the run-as user.
+            proc = subprocess.Popen(  # noqa: S603 - argv list, no shell  # pylint: disable=ansible-bad-function
+                command.argv,
+                env={**command.env, MARK_VARIABLE: watchdog.mark},
+                stdin=subprocess.DEVNULL if data is None else subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd="/",  # every path is absolute; the module's folder may be closed to `owner`, or lie inside another repository
+                start_new_session=True,
+                **(self.run_as.popen_options() if self.run_as else {}),
+            )
+        except BaseException:
+            watchdog.not_started()
+            raise
         watchdog.watch(proc.pid)
         try:
             try:
