@@ -17,6 +17,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._batch import DEFA
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import DEFAULT_TIMEOUT
 from ansible_collections.fleetops.gitops.plugins.module_utils._locks import DEFAULT_LOCK_TIMEOUT
 from ansible_collections.fleetops.gitops.plugins.module_utils._options import COMPARE_TO, LOCAL_CHANGES, ON_REWRITE
+from ansible_collections.fleetops.gitops.plugins.module_utils._release_options import DEFAULT_KEEP_RELEASES, LAYOUTS
 from ansible_collections.fleetops.gitops.plugins.module_utils._signatures import MODES
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import TRANSPORTS
 
@@ -51,6 +52,13 @@ _SYNC: Spec = dict(
     version={"type": "str", "default": "HEAD", "aliases": ["branch"]},
     depth={"type": "int"},
     mode={"type": "raw"},
+    layout={"type": "str", "default": "checkout", "choices": list(LAYOUTS)},
+    releases_dir={"type": "path"},
+    validate={"type": "str"},
+    validate_shell={"type": "bool", "default": False},
+    shared_paths={"type": "list", "elements": "str", "default": []},
+    keep_releases={"type": "int", "default": DEFAULT_KEEP_RELEASES},
+    rollback={"type": "bool", "default": False},
 )
 _DRIFT: Spec = dict(
     _SHARED,

@@ -94,22 +94,7 @@ def read_checkout_state(git: GitRunner, path: str, remote: str) -> CheckoutState
     try:
         if plain is None:
             url = _ask_config(git, path, remote)  # a .git file that points nowhere is "not a git repository" here
-        status = git.run(
-            [
-                "--no-optional-locks",
-                "-C",
-                path,
-                "status",
-                "--porcelain=v2",
-                "--branch",
-                "-z",
-                "--untracked-files=all",
-                "--no-ahead-behind",
-                "--no-renames",
-                "--ignore-submodules=all",
-            ],
-            summary=f"cannot read the checkout at {path}",
-        ).stdout
+        status = _status(git, path)
     except GitCommandError as error:
         if "not a git repository" in error.stderr:
             return CheckoutState(path, exists=True, problem=f"is not a git checkout ({error.stderr.strip()})")
@@ -119,6 +104,36 @@ def read_checkout_state(git: GitRunner, path: str, remote: str) -> CheckoutState
     if url is None and plain is not None:
         url = git.run(["-C", path, "config", "--get", "--", f"remote.{remote}.url"], ok=(0, 1)).stdout.strip()
     return _parse_status(path, status, url or None)
+
+
+def read_release_state(git: GitRunner, path: str) -> CheckoutState:
+    """A release of the release layout, read with one ``git status`` (see ``read_checkout_state``): its repository and
+    remote are the layout's shared repository, whose config the caller has read already."""
+    try:
+        return _parse_status(path, _status(git, path), None)
+    except GitCommandError as error:
+        if "dubious ownership" in error.stderr:
+            raise _foreign_owner(path) from None
+        raise
+
+
+def _status(git: GitRunner, path: str) -> str:
+    return git.run(
+        [
+            "--no-optional-locks",
+            "-C",
+            path,
+            "status",
+            "--porcelain=v2",
+            "--branch",
+            "-z",
+            "--untracked-files=all",
+            "--no-ahead-behind",
+            "--no-renames",
+            "--ignore-submodules=all",
+        ],
+        summary=f"cannot read the checkout at {path}",
+    ).stdout
 
 
 def _ask_config(git: GitRunner, path: str, remote: str) -> str | None:

@@ -31,10 +31,13 @@ class PlainConfig:
     filters: frozenset[str]
 
 
-def read_plain_config(git_dir: str, remote: str) -> PlainConfig | None:
-    """What the checkout's own config file sets, or None when git must be asked (the file is not in the plain form)."""
+def read_plain_config(git_dir: str, remote: str, *, bare: bool = False) -> PlainConfig | None:
+    """What the checkout's own config file sets, or None when git must be asked (the file is not in the plain form).
+
+    ``bare``: ``git_dir`` is a bare repository of ours (the release layout's), whatever its name.
+    """
     path = os.path.join(git_dir, "config")
-    if os.path.basename(git_dir) != ".git" or not os.path.isdir(git_dir):
+    if (os.path.basename(git_dir) != ".git" and not bare) or not os.path.isdir(git_dir):
         return None  # a linked worktree or a submodule: its config is elsewhere
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)

@@ -165,3 +165,17 @@ class CorruptCheckout(GitOpsError):
 
     def details(self) -> dict[str, t.Any]:
         return {"option": "dest", "stderr": self.stderr}
+
+
+class ValidationFailed(GitOpsError):
+    """The ``validate`` command refused a new release: it was removed, and ``dest`` stayed where it was."""
+
+    def __init__(self, release: str, cmd: t.Sequence[str], rc: int | None, output: str) -> None:
+        self.cmd = list(cmd)
+        self.rc = rc
+        self.output = output
+        why = f"exit code {rc}" if rc is not None else "it could not be started"
+        super().__init__(f"validate refused the release of {release} ({why}): {' '.join(self.cmd)}" + (f": {output.strip()}" if output.strip() else ""))
+
+    def details(self) -> dict[str, t.Any]:
+        return {"cmd": self.cmd, "rc": self.rc, "validate_output": self.output}

@@ -98,6 +98,7 @@ test "$protocol://$host" = "$FLEETOPS_GITOPS_ORIGIN" || exit 0
 test -z "$FLEETOPS_GITOPS_USERNAME" || printf 'username=%s\\n' "$FLEETOPS_GITOPS_USERNAME"
 printf 'password=%s\\n' "$FLEETOPS_GITOPS_PASSWORD"
 """
+_ANY_EXIT = range(-255, 256)  # negative: killed by that signal
 _REDIRECT = re.compile(r"^warning: redirecting to (\S+)", re.MULTILINE)
 
 # stderr of a network command that failed for a reason worth another try (checked after _PERMANENT).
@@ -156,6 +157,7 @@ class _Invocation:
     ok: t.Container[int] = (0,)
     summary: str = ""
     data: bytes | None = None  # for stdin
+    cwd: str = "/"  # every path git gets is absolute; the module's folder may be closed to `owner`, or lie inside another repository
 
 
 class GitRunner:
@@ -241,6 +243,18 @@ class GitRunner:
         argv = [gpg, "--batch", "--no-tty", "--quiet", *args]
         return self._execute(_Invocation(argv, ("gpg", *args), dict(self._environment()), summary=summary, data=data.encode()))
 
+    def program(self, argv: t.Sequence[str], *, cwd: str, summary: str) -> GitResult:
+        """Run a user's own command (``validate``) as git runs - same user, deadline and watchdog - in ``cwd``.
+
+        It gets the host's environment less git's variables, and nothing of this runner's (no credential, no key);
+        every exit code is returned, for the caller to judge.
+        """
+        env = {k: v for k, v in os.environ.items() if k not in _DROPPED_ENV and not k.startswith(_DROPPED_PREFIXES)}
+        if self.run_as is not None:
+            env.update(self.run_as.environment())
+        shown = tuple(self.redact(word) for word in argv)
+        return self._execute(_Invocation(list(argv), shown, env, ok=_ANY_EXIT, summary=summary, cwd=cwd))
+
     def _run_once(self, args: t.Sequence[str | Remote], *, ok: t.Container[int], env: t.Mapping[str, str] | None, summary: str) -> GitResult:
         drivers = self.filters | host_filters(self) if may_filter(args) else self.filters
         config = [*COMMAND_LINE_OVERRIDES, *filter_overrides(drivers), *self._limits()]
@@ -279,7 +293,7 @@ class GitRunner:
                 stdin=subprocess.DEVNULL if data is None else subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                cwd="/",  # every path is absolute; the module's folder may be closed to `owner`, or lie inside another repository
+                cwd=command.cwd,
                 start_new_session=True,
                 **(self.run_as.popen_options() if self.run_as else {}),
             )

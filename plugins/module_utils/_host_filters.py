@@ -19,7 +19,7 @@ if t.TYPE_CHECKING:  # pragma: no cover - the runner calls in here; importing it
     from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
 
 # The commands of ours that may run a filter driver (on files of the working tree); the others never read one.
-_MAY_FILTER = frozenset(("status", "checkout", "add", "update-index", "reset", "hash-object", "clone"))
+_MAY_FILTER = frozenset(("status", "checkout", "add", "update-index", "reset", "hash-object", "clone", "worktree"))
 _OPTIONS_WITH_VALUE = frozenset(("-C", "-c", "--git-dir", "--work-tree"))
 
 

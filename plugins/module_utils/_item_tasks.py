@@ -8,14 +8,23 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._batch import ItemOutcome
+from ansible_collections.fleetops.gitops.plugins.module_utils._errors import InvalidOption
 from ansible_collections.fleetops.gitops.plugins.module_utils._options import DriftOptions, SyncOptions
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer as CheckoutSynchronizer
 from ansible_collections.fleetops.gitops.plugins.module_utils.drift import GitOpsSynchronizer as DriftSynchronizer
+from ansible_collections.fleetops.gitops.plugins.module_utils.releases import ReleaseSynchronizer
 
 
 def sync_one(spec: t.Mapping[str, t.Any], check_mode: bool, diff: bool) -> ItemOutcome:
     """gitops_sync for one checkout."""
-    sync = CheckoutSynchronizer(spec["repo"], spec["dest"], SyncOptions.from_params(spec))
+    options = SyncOptions.from_params(spec)
+    if options.releases.releases:
+        releases = ReleaseSynchronizer(spec["repo"], spec["dest"], options)
+        done = releases.run(spec["version"], revision=spec.get("revision"), check_mode=check_mode, diff=diff, rollback=bool(spec.get("rollback")))
+        return ItemOutcome(releases.dest, done.to_dict(), done.warnings)
+    if spec.get("rollback"):
+        raise InvalidOption("rollback", "needs layout: releases (a checkout keeps no earlier release to go back to)")
+    sync = CheckoutSynchronizer(spec["repo"], spec["dest"], options)
     result = sync.run(spec["version"], revision=spec.get("revision"), check_mode=check_mode, diff=diff)
     return ItemOutcome(sync.dest, result.to_dict(), result.warnings)
 

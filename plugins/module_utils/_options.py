@@ -17,11 +17,13 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._errors import Inv
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import DEFAULT_TIMEOUT
 from ansible_collections.fleetops.gitops.plugins.module_utils._locks import DEFAULT_LOCK_TIMEOUT
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import is_commit_sha, validate_remote_name
+from ansible_collections.fleetops.gitops.plugins.module_utils._release_options import ReleasePolicy
 from ansible_collections.fleetops.gitops.plugins.module_utils._signatures import SignaturePolicy
 
 LOCAL_CHANGES = ("backup", "discard", "fail")
 ON_REWRITE = ("follow", "fail")
 COMPARE_TO = ("remote", "local")
+_COMPOUND = ("access", "signatures", "releases", "mode")  # built from several parameters, or parsed
 HEAD_TIMEOUT = 10.0  # the spec's deadline for reading the desired revision: the Python drift API's default timeout
 
 
@@ -40,6 +42,7 @@ class SyncOptions:
     mode: int | None = None
     access: RemoteAccess = RemoteAccess()
     signatures: SignaturePolicy = SignaturePolicy()
+    releases: ReleasePolicy = ReleasePolicy()
 
     def __post_init__(self) -> None:
         validate_remote_name("remote", self.remote)
@@ -60,9 +63,13 @@ class SyncOptions:
 
         A parameter left unset (None) takes the default here, so ``lock_timeout: 0`` stays 0.
         """
-        given = {name: params[name] for name in SyncOptions.field_names() if name not in ("access", "signatures", "mode") and params.get(name) is not None}
+        given = {name: params[name] for name in SyncOptions.field_names() if name not in _COMPOUND and params.get(name) is not None}
         return SyncOptions(
-            **given, mode=parse_mode(params.get("mode")), access=RemoteAccess.from_params(params), signatures=SignaturePolicy.from_params(params)
+            **given,
+            mode=parse_mode(params.get("mode")),
+            access=RemoteAccess.from_params(params),
+            signatures=SignaturePolicy.from_params(params),
+            releases=ReleasePolicy.from_params(params),
         )
 
     @classmethod

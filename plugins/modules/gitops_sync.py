@@ -51,6 +51,75 @@ options:
       - Permissions of the checkout folder, as an octal string such as V('0750'). A different mode is drift,
         and the sync sets it.
     type: raw
+  layout:
+    description:
+      - V(checkout) keeps O(dest) a checkout updated in place.
+      - V(releases) makes O(dest) a symbolic link to the current release, one complete tree per revision under
+        O(releases_dir), each a git worktree of one bare repository kept in a C(repo) folder beside O(releases_dir)
+        (objects are never copied per release). A new revision gets a new release, and O(dest) is switched to it
+        with one atomic rename of a new link over the old one, so that a reader sees the old tree or the new
+        one, never a mix. A revision that still has a kept release is switched to, with no new tree.
+      - Every switch is appended, as one JSON line (time, from, to, revision, action, user), to
+        C(fleetops-gitops-history.jsonl) in the C(repo) folder, which outlives the releases retention removes.
+      - Local changes in the current release are drift, handled as O(local_changes) says before the switch; with
+        V(backup), the backup ref is kept in the shared repository.
+      - O(dest) must be absent or such a link; a folder or any other link there is refused and left untouched.
+    type: str
+    choices: [checkout, releases]
+    default: checkout
+    version_added: 1.1.0
+  releases_dir:
+    description:
+      - With O(layout=releases), the folder that holds the releases, named C(<UTC time>-<commit>).
+      - The shared repository is C(repo) and the shared folder C(shared), both beside it.
+      - Defaults to a C(releases) folder beside O(dest).
+    type: path
+    version_added: 1.1.0
+  validate:
+    description:
+      - With O(layout=releases), a command run in each new release (its working folder) before O(dest) is switched
+        to it, as the checkout's O(owner) when set; C(%s) is replaced by the release's path, as in the C(validate) of
+        M(ansible.builtin.template).
+      - The command is split into words as a shell would, and run without a shell, unless O(validate_shell=true).
+      - When it exits with another code than 0, O(dest) stays where it was, the new release is removed and the task
+        fails with the command's output (RV(validate_output)).
+      - It gets the host's environment without git's variables and without any credential of the task. It runs
+        within O(timeout). Check mode does not run it (it needs the new release on disk).
+    type: str
+    version_added: 1.1.0
+  validate_shell:
+    description:
+      - Run O(validate) with C(/bin/sh -c); C(%s) is then replaced by the release's path, quoted for the shell.
+    type: bool
+    default: false
+    version_added: 1.1.0
+  shared_paths:
+    description:
+      - With O(layout=releases), paths inside each release (relative, such as V(log) or V(public/uploads)) that are
+        symbolic links to the same path in the C(shared) folder beside O(releases_dir), as Capistrano's linked
+        folders and files. What the C(shared) folder does not have yet is created there as an empty folder (for
+        O(owner)); the module never deletes anything there.
+      - A path that the repository tracks is refused. The links are no local change.
+    type: list
+    elements: str
+    default: []
+    version_added: 1.1.0
+  keep_releases:
+    description:
+      - With O(layout=releases), how many releases to keep; older ones are removed after a successful switch, never
+        the current one nor the one before it. A release with local changes is backed up first
+        (O(local_changes=backup)), kept (O(local_changes=fail)) or removed (O(local_changes=discard)).
+    type: int
+    default: 5
+    version_added: 1.1.0
+  rollback:
+    description:
+      - With O(layout=releases), point O(dest) at the release made before the current one, or, when O(revision) is
+        set or O(version) is a full commit SHA, at the kept release of that commit, in one atomic switch.
+      - No remote is asked and nothing is fetched. The task fails when there is no such release.
+    type: bool
+    default: false
+    version_added: 1.1.0
   checkouts:
     suboptions:
       repo:
@@ -139,6 +208,29 @@ options:
       mode:
         description: See O(mode).
         type: raw
+      layout:
+        description: See O(layout).
+        type: str
+        choices: [checkout, releases]
+      releases_dir:
+        description: See O(releases_dir).
+        type: path
+      validate:
+        description: See O(validate).
+        type: str
+      validate_shell:
+        description: See O(validate_shell).
+        type: bool
+      shared_paths:
+        description: See O(shared_paths).
+        type: list
+        elements: str
+      keep_releases:
+        description: See O(keep_releases).
+        type: int
+      rollback:
+        description: See O(rollback).
+        type: bool
 seealso:
   - module: fleetops.gitops.gitops_drift
   - module: ansible.builtin.git
@@ -178,6 +270,25 @@ EXAMPLES = r"""
     resolve_on_controller: true
     parallel: 8
   register: sync
+
+- name: Publish each revision as a release behind /srv/app/current, checked before the switch
+  fleetops.gitops.gitops_sync:
+    repo: https://git.example.com/team/app.git
+    dest: /srv/app/current
+    version: main
+    layout: releases
+    shared_paths: [log, public/uploads]
+    validate: test -f %s/public/index.html
+    keep_releases: 5
+    owner: deploy
+  notify: Reload app
+
+- name: Roll back to the release before the current one, with no network
+  fleetops.gitops.gitops_sync:
+    repo: https://git.example.com/team/app.git
+    dest: /srv/app/current
+    layout: releases
+    rollback: true
 
 - name: Audit without changing anything (run the play with --check --diff)
   fleetops.gitops.gitops_sync:
@@ -222,6 +333,8 @@ action:
     - What the sync did, or would do in check mode - V(clone), V(update), V(none), or V(refresh) when only HEAD's
       attachment (a branch, or detached at a tag), the local tag or the sync record follow, on the same commit
       (C(changed) is then false).
+    - With O(layout=releases) - V(clone) (the shared repository and the first release), V(update) (a new release),
+      V(switch) (to a kept release - a rollback, or a revision deployed before) or V(none).
   returned: success, in the single form
   type: str
   sample: update
@@ -292,6 +405,48 @@ status:
       elements: str
       returned: success
       sample: ["tracked files modified: conf/app.ini"]
+release:
+  description: With O(layout=releases), the path of the release O(dest) points at after the run (in check mode, would
+    point at, where a new release has the name V[(new release)] in place of its time).
+  returned: success, in the single form, with O(layout=releases)
+  type: str
+  sample: /srv/app/releases/20261204T071500.123456Z-8f3c2a9d0b6e
+previous_release:
+  description: With O(layout=releases), the release made before RV(release), where O(rollback) would go; V(null) when there is none.
+  returned: success, in the single form, with O(layout=releases)
+  type: str
+  sample: /srv/app/releases/20261201T071500.654321Z-1f0c3b9e2d4a
+releases:
+  description: With O(layout=releases), the releases kept after the run (in check mode, would be kept), oldest first.
+  returned: success, in the single form, with O(layout=releases)
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: The release's folder.
+      type: str
+      returned: success
+    revision:
+      description: The commit it holds.
+      type: str
+      returned: success
+    created_at:
+      description: When it was made (ISO 8601, UTC); V(null) for one check mode predicts.
+      type: str
+      returned: success
+    current:
+      description: Whether O(dest) points at it.
+      type: bool
+      returned: success
+removed_releases:
+  description: With O(layout=releases), the releases retention removed after the switch (in check mode, would remove).
+  returned: success, in the single form, with O(layout=releases)
+  type: list
+  elements: str
+validate_output:
+  description: The output of O(validate) when it refused a new release.
+  returned: failure, when O(validate) refused the release
+  type: str
 ansible_facts:
   description: Facts set by the module.
   returned: success

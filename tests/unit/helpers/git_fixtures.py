@@ -91,7 +91,7 @@ def _subcommand(words: list[str]) -> str:
     """The git subcommand of a logged command line (its arguments; options and their values skipped)."""
     words = list(words)
     while words and words[0].startswith("-"):
-        del words[: 2 if words[0] in ("-c", "-C") else 1]
+        del words[: 2 if words[0] in ("-c", "-C", "--git-dir") else 1]
     return words[0] if words else ""
 
 
