@@ -8,7 +8,7 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 
-from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState
+from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState, LocalChanges
 from ansible_collections.fleetops.gitops.plugins.module_utils._history import Distance
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import RepoUrl, redact_text
 
@@ -74,10 +74,16 @@ def find_drift(state: CheckoutState, desired: Desired) -> list[str]:
         findings.append(f"on branch '{state.branch}', expected '{branch}'")
     elif branch is None and state.branch is not None and desired.revision is not None:
         findings.append(f"on branch '{state.branch}', expected a detached HEAD at {short(desired.revision)}")
-    if state.changes.modified:
-        findings.append(f"tracked files modified: {listing(state.changes.modified)}")
-    if state.changes.untracked:
-        findings.append(f"untracked files: {listing(state.changes.untracked)}")
+    return findings + change_findings(state.changes)
+
+
+def change_findings(changes: LocalChanges, where: str = "") -> list[str]:
+    """The drift lines of local changes (``where``: in what, when not the checkout itself)."""
+    findings = []
+    if changes.modified:
+        findings.append(f"tracked files modified{where}: {listing(changes.modified)}")
+    if changes.untracked:
+        findings.append(f"untracked files{where}: {listing(changes.untracked)}")
     return findings
 
 

@@ -1,7 +1,7 @@
 # Copyright (c) fleetops.gitops contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Private: the one place that runs git.
+"""Private: the one place that runs git (and gpg, and the release layout's ``validate`` command).
 
 Every git process of this collection starts here: argv lists (never a shell),
 a C locale, no prompts, an allow-list of transports given to git itself,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import Target
 from ansible_collections.fleetops.gitops.plugins.module_utils._release_layout import Release
-from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncStatus
+from ansible_collections.fleetops.gitops.plugins.module_utils._sync_plan import SyncResult
 
 CLONE = "clone"  # the shared repository and the first release
 RELEASE = "update"  # a new release of the target, then the switch
@@ -81,38 +81,19 @@ def retained_out(names: t.Sequence[str], current: str, keep: int) -> list[str]:
 
 
 @dataclass
-class ReleaseResult:
-    """What a sync of the release layout did (or, in check mode, would do)."""
+class ReleaseResult(SyncResult):
+    """What a sync of the release layout did (or, in check mode, would do): a sync's result, and the releases."""
 
-    plan: ReleasePlan
-    status: SyncStatus
-    release: str | None
-    previous_release: str | None
-    releases: list[dict[str, t.Any]]
-    backup_ref: str | None = None
-    diff: dict[str, str] | None = None
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return self.plan.changed
+    plan: ReleasePlan  # type: ignore[assignment]  # the same questions answered, for the release layout
+    release: str | None = None
+    previous_release: str | None = None
+    releases: list[dict[str, t.Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, t.Any]:
-        plan = self.plan
-        result = {
-            "changed": plan.changed,
-            "action": plan.action,
-            "before": plan.before,
-            "after": plan.after,
-            "kind": plan.target.kind,
-            "backup_ref": self.backup_ref,
-            "local_changes": plan.local_changes,
-            "status": self.status.to_dict(),
-            "release": self.release,
-            "previous_release": self.previous_release,
-            "releases": self.releases,
-            "removed_releases": [release.path for release in plan.remove],
-        }
-        if self.diff is not None:
-            result["diff"] = self.diff
-        return result
+        return dict(
+            super().to_dict(),
+            release=self.release,
+            previous_release=self.previous_release,
+            releases=self.releases,
+            removed_releases=[release.path for release in self.plan.remove],
+        )

@@ -39,7 +39,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._errors import (
     ValidationFailed,
 )
 from ansible_collections.fleetops.gitops.plugins.module_utils._files import open_folder, remove_tree
-from ansible_collections.fleetops.gitops.plugins.module_utils._findings import listing, short
+from ansible_collections.fleetops.gitops.plugins.module_utils._findings import change_findings, listing, short
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
 from ansible_collections.fleetops.gitops.plugins.module_utils._history import Where, has_commit
 from ansible_collections.fleetops.gitops.plugins.module_utils._locks import CheckoutLock
@@ -137,7 +137,9 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
             kept.append(Release(NEW_RELEASE, self.layout.release_path(NEW_RELEASE), plan.target.sha, None))  # the newest
         after = plan.reuse or (kept[-1] if plan.action in (CLONE, RELEASE) else current)
         listed = [release.to_dict(after.name if after else None) for release in kept]
-        return ReleaseResult(plan, status, after and after.path, self._previous_path(kept, after), listed, diff=rendered, warnings=warnings)
+        return ReleaseResult(
+            plan, status, diff=rendered, warnings=warnings, release=after and after.path, previous_release=self._previous_path(kept, after), releases=listed
+        )
 
     def _decide(self, git: GitRunner, wanted: Wanted, known: dict[str, str | None]) -> ReleasePlan:
         """What the run would do: refuses (raises) as the policies say, before anything is written."""
@@ -216,14 +218,8 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
     def _findings(self, current: Release | None, state: CheckoutState, target: Target) -> list[str]:
         if current is None:
             return [f"no release at {self.dest}"]
-        findings = []
-        if current.revision != target.sha:
-            findings.append(f"release {os.path.basename(current.path)} is at {short(current.revision)}, not at {short(target.sha)}")
-        if state.changes.modified:
-            findings.append(f"tracked files modified in the current release: {listing(list(state.changes.modified))}")
-        if state.changes.untracked:
-            findings.append(f"untracked files in the current release: {listing(list(state.changes.untracked))}")
-        return findings
+        findings = [] if current.revision == target.sha else [f"release {current.name} is at {short(current.revision)}, not at {short(target.sha)}"]
+        return findings + change_findings(state.changes, " in the current release")
 
     def _check_repository(self, git: GitRunner, expected: bool) -> None:
         """The shared repository must be a bare repository of ``repo``; its config's filters apply to every release."""
@@ -360,7 +356,8 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
         name = release.name if release else None
         status = SyncStatus(SyncState.IN_SYNC, plan.after, plan.after, last_synced_at(self.layout.worktree_dir(name)) if name else None)
         listed = [item.to_dict(name) for item in releases]
-        return ReleaseResult(plan, status, release.path if release else None, self._previous_path(releases, release), listed, backup_ref, diff, warnings)
+        path = release.path if release else None
+        return ReleaseResult(plan, status, backup_ref, diff, warnings, release=path, previous_release=self._previous_path(releases, release), releases=listed)
 
     @staticmethod
     def _previous_path(releases: t.Sequence[Release], current: Release | None) -> str | None:

@@ -24,7 +24,8 @@ class PinningAction(ActionBase):
         result = super().run(tmp, task_vars)
         args = dict(self._task.args)
         warnings = []
-        if boolean(args.get("resolve_on_controller", False), strict=False) and self._play_has_many_hosts(task_vars):
+        rollback = boolean(args.get("rollback", False), strict=False)  # goes to a kept release: nothing to resolve
+        if boolean(args.get("resolve_on_controller", False), strict=False) and not rollback and self._play_has_many_hosts(task_vars):
             play_id = self._task.get_play()._uuid  # pylint: disable=protected-access  # one pin file per play
             try:
                 args, failures = pin_checkouts(args, play_id, version_key=self.VERSION_KEY, version_alias=self.VERSION_ALIAS)

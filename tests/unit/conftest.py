@@ -6,7 +6,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import tempfile
 import typing as t
 from pathlib import Path
 
@@ -40,6 +42,15 @@ def checkout(upstream: Upstream, tmp_path: Path) -> Path:
     dest = tmp_path / "app"
     run_git("clone", "--quiet", upstream.url, str(dest))
     return dest
+
+
+@pytest.fixture
+def open_tmp() -> t.Iterator[Path]:
+    """A temp folder other users can enter (pytest's own are 0700 under root's)."""
+    path = Path(tempfile.mkdtemp(prefix="fleetops-gitops-test-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path)
 
 
 @pytest.fixture

@@ -8,9 +8,6 @@ from __future__ import annotations
 import json
 import os
 import pwd
-import shutil
-import tempfile
-import typing as t
 from pathlib import Path
 
 import pytest
@@ -426,15 +423,6 @@ def test_spec_interface_sync_and_get_version(upstream, tmp_path, caplog):
     assert sync.get_version() == upstream.head()
     assert sync.sync("missing-branch") is False
     assert "missing-branch" in caplog.text
-
-
-@pytest.fixture
-def open_tmp() -> t.Iterator[Path]:
-    """A temp folder other users can enter (pytest's own are 0700 under root's)."""
-    path = Path(tempfile.mkdtemp(prefix="fleetops-gitops-test-"))
-    path.chmod(0o755)
-    yield path
-    shutil.rmtree(path)
 
 
 def test_owner_runs_git_as_that_user_and_owns_everything(served, open_tmp, other_user):

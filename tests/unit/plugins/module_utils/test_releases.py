@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -92,9 +95,6 @@ print(reads)
 
 def test_a_reader_sees_the_old_tree_or_the_new_one_never_a_mix(upstream, tmp_path):
     """A reader resolves dest and reads every file, in a loop, while dest switches between releases."""
-    import subprocess
-    import sys
-
     base = tmp_path / "app"
     sync = _sync(upstream, base, keep_releases=50)
     upstream.commit({f"file{n}.txt": "round 0\n" for n in range(3)})
@@ -107,7 +107,7 @@ def test_a_reader_sees_the_old_tree_or_the_new_one_never_a_mix(upstream, tmp_pat
             assert sync.run("main").changed
     finally:
         stop.touch()
-        out, _ = reader.communicate(timeout=60)
+        out = reader.communicate(timeout=60)[0]
     assert reader.returncode == 0, out
     assert int(out) > 0  # it did read, during the switches
     assert (base / "current" / "file1.txt").read_text() == "round 24\n"
@@ -264,3 +264,35 @@ def test_a_link_to_something_else_is_refused(upstream, tmp_path):
     with pytest.raises(DestinationError, match="not a release"):
         _sync(upstream, base).run("main")
     assert os.readlink(base / "current") == "/etc"
+
+
+def test_with_an_owner_git_runs_as_them_and_every_part_is_theirs_but_the_link(upstream, served, open_tmp, other_user):
+    user = pwd.getpwnam(other_user)
+    base = open_tmp / "srv" / "app"
+    as_owner = f"sh -c 'test $(id -u) = {user.pw_uid}'"
+    sync = ReleaseSynchronizer(served("git"), str(base / "current"), owner=other_user, shared_paths=["log"], validate=as_owner)
+    result = sync.run("main")
+    assert result.changed  # validate ran as the owner, or it would have refused the release
+    for part in ("releases", "repo", "shared", "shared/log", os.path.relpath(result.release, base), "repo/fleetops-gitops-history.jsonl"):
+        assert os.stat(base / part).st_uid == user.pw_uid, part
+    assert os.lstat(base / "current").st_uid == os.geteuid()  # the link is root's: the owner cannot point it elsewhere
+    upstream.commit({"file0.txt": "two\n"})
+    served("git")  # publish the new commit
+    assert sync.run("main").changed and sync.run(rollback=True).changed
+
+
+def test_retention_never_removes_a_release_with_edits_under_fail_and_backs_them_up_under_backup(upstream, tmp_path):
+    base = tmp_path / "app"
+    made = [_sync(upstream, base).run("main").release]
+    for number in range(2):
+        upstream.commit({"file0.txt": f"{number}\n"})
+        made.append(_sync(upstream, base).run("main").release)
+    (Path(made[0]) / "file1.txt").write_text("edited in an old release\n")
+    upstream.commit({"file0.txt": "next\n"})
+    kept = _sync(upstream, base, keep_releases=2, local_changes="fail").run("main")
+    assert made[0] in [item["path"] for item in kept.releases] and made[1] not in [item["path"] for item in kept.releases]
+    upstream.commit({"file0.txt": "last\n"})
+    backed = _sync(upstream, base, keep_releases=2).run("main")
+    assert made[0] in backed.to_dict()["removed_releases"]
+    refs = run_git("--git-dir", str(base / "repo"), "for-each-ref", "--format=%(refname)", "refs/gitops/backups/").split()
+    assert any(run_git("--git-dir", str(base / "repo"), "show", f"{ref}:file1.txt") == "edited in an old release" for ref in refs)
