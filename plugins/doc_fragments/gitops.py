@@ -141,6 +141,19 @@ options:
       - The text of an SSH C(allowed_signers) file (see the ssh-keygen manual) whose keys count for O(verify_commit).
         The host's and the checkout's own signer settings play no part.
     type: str
+  keep_backups:
+    description:
+      - How many backup refs (under C(refs/gitops/backups/)) to keep. A run that changes the checkout first removes
+        all but the newest O(keep_backups), then makes its own, so at most O(keep_backups) plus one remain.
+      - Unset (the default), every backup is kept and C(.git) grows with each one; check mode lists what would go.
+    type: int
+    version_added: 1.1.0
+  backup_max_age:
+    description:
+      - A run that changes the checkout removes backup refs older than this many days, dated by their names.
+      - Unset (the default), backups do not expire. With O(keep_backups), a backup goes when either says so.
+    type: int
+    version_added: 1.1.0
   follow_redirects:
     description:
       - What to do when an https server redirects. V(same_origin) follows redirects within the scheme, host and port

@@ -45,19 +45,23 @@ _SHARED: Spec = {
     "verify_commit": {"type": "str", "default": "none", "choices": list(MODES)},
     "gpg_keys": {"type": "list", "elements": "str", "no_log": False},
     "allowed_signers": {"type": "str"},
+    "keep_backups": {"type": "int"},
+    "backup_max_age": {"type": "int"},
 }
-_SYNC: Spec = dict(
-    _SHARED,
-    dest={"type": "path", "aliases": ["path"]},
-    version={"type": "str", "default": "HEAD", "aliases": ["branch"]},
-    depth={"type": "int"},
-    mode={"type": "raw"},
+_SHARED.update(  # the release layout, which a drift report's reconcile keeps too
     layout={"type": "str", "default": "checkout", "choices": list(LAYOUTS)},
     releases_dir={"type": "path"},
     validate={"type": "str"},
     validate_shell={"type": "bool", "default": False},
     shared_paths={"type": "list", "elements": "str", "default": []},
     keep_releases={"type": "int", "default": DEFAULT_KEEP_RELEASES},
+)
+_SYNC: Spec = dict(
+    _SHARED,
+    dest={"type": "path", "aliases": ["path"]},
+    version={"type": "str", "default": "HEAD", "aliases": ["branch"]},
+    depth={"type": "int"},
+    mode={"type": "raw"},
     rollback={"type": "bool", "default": False},
 )
 _DRIFT: Spec = dict(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import typing as t
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import git_dir
 from ansible_collections.fleetops.gitops.plugins.module_utils._files import open_folder, read_bytes
@@ -114,3 +115,31 @@ def keep_commit(git: GitRunner, path: str, commit: str, reason: str) -> str:
     ref = f"{BACKUP_NAMESPACE}{utc_now().strftime('%Y%m%dT%H%M%SZ')}-{commit[:12]}"
     git.run(["-C", path, "update-ref", "-m", f"fleetops.gitops backup: {reason}", ref, commit, ""], summary="cannot record the backup ref")
     return ref
+
+
+def stale_backups(git: GitRunner, where: t.Sequence[str], keep: int | None, max_age_days: int | None) -> list[str]:
+    """The backup refs retention removes (read-only): all but the ``keep`` newest, and those older than
+    ``max_age_days``, as dated by their names; none when neither limit is set (the default: keep every backup)."""
+    if keep is None and max_age_days is None:
+        return []
+    refs = git.run([*where, "for-each-ref", "--format=%(refname)", "--", BACKUP_NAMESPACE.rstrip("/")]).stdout.split()
+    dated = sorted((when, ref) for ref in refs for when in [_taken_at(ref)] if when is not None)
+    stale = {ref for _when, ref in dated[: max(0, len(dated) - keep)]} if keep is not None else set()
+    if max_age_days is not None:
+        oldest = utc_now() - timedelta(days=max_age_days)
+        stale |= {ref for when, ref in dated if when < oldest}
+    return sorted(stale)
+
+
+def drop_backups(git: GitRunner, where: t.Sequence[str], refs: t.Sequence[str]) -> None:
+    for ref in refs:
+        git.run([*where, "update-ref", "-d", ref], summary=f"cannot remove the old backup {ref}")
+
+
+def _taken_at(ref: str) -> datetime | None:
+    """When a backup was taken, from its name (``<namespace><UTC time>-<commit>``); None for a name of another form."""
+    stamp = ref[len(BACKUP_NAMESPACE) :].split("-", 1)[0]
+    try:
+        return datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None

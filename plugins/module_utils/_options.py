@@ -40,6 +40,8 @@ class SyncOptions:
     owner: str | None = None
     group: str | None = None
     mode: int | None = None
+    keep_backups: int | None = None  # None: every backup ref is kept
+    backup_max_age: int | None = None  # days
     access: RemoteAccess = RemoteAccess()
     signatures: SignaturePolicy = SignaturePolicy()
     releases: ReleasePolicy = ReleasePolicy()
@@ -54,6 +56,9 @@ class SyncOptions:
             raise InvalidOption("timeout", f"must be a positive number of seconds, not {self.timeout}")
         if self.lock_timeout < 0:
             raise InvalidOption("lock_timeout", f"must be 0 or more seconds, not {self.lock_timeout}")
+        for name in ("keep_backups", "backup_max_age"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise InvalidOption(name, f"must be 1 or more, not {getattr(self, name)}; leave it unset to keep every backup")
         if self.mode is not None and not 0 <= self.mode <= 0o7777:
             raise InvalidOption("mode", f"must be a permission mode such as 0750, not {self.mode:o}")
 

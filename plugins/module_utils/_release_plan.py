@@ -42,6 +42,7 @@ class ReleasePlan:
     remove: tuple[Release, ...] = ()  # what retention removes after the switch
     dirty_removed: tuple[str, ...] = ()  # of ``remove``: the paths with local changes (backed up first, unless discarded)
     incomplete: tuple[str, ...] = ()  # release folders a killed run left without a record
+    stale_backups: tuple[str, ...] = ()  # backup refs retention removes (keep_backups, backup_max_age)
     findings: tuple[str, ...] = ()
 
     @property

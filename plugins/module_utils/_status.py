@@ -36,13 +36,18 @@ class SyncStatus:
     actual_revision: str | None = None
     last_synced_at: datetime | None = None
     drift_details: list[str] = field(default_factory=list)
+    release: str | None = None  # the release layout's: where dest points, and where a rollback would go
+    previous_release: str | None = None
 
     def to_dict(self) -> dict[str, t.Any]:
-        """JSON-safe values: the state by name, the time as ISO 8601 UTC."""
-        return {
+        """JSON-safe values: the state by name, the time as ISO 8601 UTC; the releases only in the release layout."""
+        result = {
             "state": self.state.name,
             "desired_revision": self.desired_revision,
             "actual_revision": self.actual_revision,
             "last_synced_at": format_time(self.last_synced_at),
             "drift_details": list(self.drift_details),
         }
+        if self.release is not None:
+            result.update(release=self.release, previous_release=self.previous_release)
+        return result

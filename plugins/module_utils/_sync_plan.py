@@ -93,6 +93,7 @@ class SyncResult:
     backup_ref: str | None = None
     diff: dict[str, str] | None = None
     warnings: list[str] = field(default_factory=list)
+    removed_backups: list[str] = field(default_factory=list)  # by keep_backups and backup_max_age
 
     @property
     def changed(self) -> bool:
@@ -109,6 +110,7 @@ class SyncResult:
             "backup_ref": self.backup_ref,
             "local_changes": plan.local_changes,
             "status": self.status.to_dict(),
+            "removed_backups": list(self.removed_backups),
         }
         if self.diff is not None:
             result["diff"] = self.diff

@@ -31,7 +31,7 @@ import typing as t
 from dataclasses import replace
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._at_risk import AtRisk, flagged_entries, moved_branch, overwritten_paths
-from ansible_collections.fleetops.gitops.plugins.module_utils._backup import Keep, backup
+from ansible_collections.fleetops.gitops.plugins.module_utils._backup import Keep, backup, drop_backups, stale_backups
 from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState, corrupt_or, git_dir, read_checkout_state
 from ansible_collections.fleetops.gitops.plugins.module_utils._clone import clone_beside
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import (
@@ -152,12 +152,14 @@ class GitOpsSynchronizer:
                     with self._objects(git, state, target, self._may_refuse(state, target)) as where:
                         plan = self._plan(git, state, target, where)  # a refused run decided before its fetch: it wrote nothing
                     warnings = self._repair(plan)
+                    stale = self._stale_backups(git, plan)
                     try:
                         plan, backup_ref = self._apply(git, plan, version)
+                        drop_backups(git, ("-C", self.dest), stale)
                     except GitCommandError as error:
                         raise corrupt_or(error, self.dest) from None
                 status = SyncStatus(SyncState.IN_SYNC, plan.after, plan.after, last_synced_at(git_dir(self.dest)))
-                result = SyncResult(plan, status, backup_ref=backup_ref, warnings=warnings)
+                result = SyncResult(plan, status, backup_ref=backup_ref, warnings=warnings, removed_backups=stale)
                 if diff:
                     result.diff = render_diff(git, Where.checkout(self.dest), self.dest, plan)
                 return result
@@ -185,7 +187,8 @@ class GitOpsSynchronizer:
                 last_synced_at(plan.state.git_dir),
                 list(plan.findings) if plan.changed else [],
             )
-            return SyncResult(plan, status, diff=render_diff(git, where, self.dest, plan) if diff else None, warnings=warnings)
+            rendered = render_diff(git, where, self.dest, plan) if diff else None
+            return SyncResult(plan, status, diff=rendered, warnings=warnings, removed_backups=self._stale_backups(git, plan))
 
     @contextlib.contextmanager
     def _objects(self, git: GitRunner, state: CheckoutState, target: Target, look: bool) -> t.Iterator[Where]:
@@ -211,6 +214,12 @@ class GitOpsSynchronizer:
         if target.kind == TAG or (target.kind == COMMIT and not pinned) or self.options.signatures.enabled:
             return True
         return state.is_checkout and (diff or self._may_refuse(state, target))
+
+    def _stale_backups(self, git: GitRunner, plan: SyncPlan) -> list[str]:
+        """Old backup refs that a run which changes the checkout removes (``keep_backups``, ``backup_max_age``)."""
+        if not plan.changed or not plan.state.is_checkout:
+            return []
+        return stale_backups(git, ("-C", self.dest), self.options.keep_backups, self.options.backup_max_age)
 
     def _may_refuse(self, state: CheckoutState, target: Target) -> bool:
         """Whether a run may refuse once it sees the target's objects (a real run then looks before fetching)."""

@@ -35,6 +35,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._identity import r
 from ansible_collections.fleetops.gitops.plugins.module_utils._options import DriftOptions
 from ansible_collections.fleetops.gitops.plugins.module_utils._peek import ahead_behind
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import BRANCH, Target, resolve, validate_ref_name
+from ansible_collections.fleetops.gitops.plugins.module_utils._release_layout import Layout, current_release
 from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import Record, last_synced_at, record_sync, utc_now
 from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncState, SyncStatus
 from ansible_collections.fleetops.gitops.plugins.module_utils._sync_plan import REWRITTEN, divergence_of
@@ -42,6 +43,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._text import strip
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import RepoUrl, origin_of, parse_repo_url
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer as CheckoutSynchronizer
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import SyncResult
+from ansible_collections.fleetops.gitops.plugins.module_utils.releases import ReleaseSynchronizer
 
 __all__ = ["DriftOptions", "DriftResult", "GitOpsSynchronizer", "SyncState", "SyncStatus"]
 
@@ -111,6 +113,8 @@ class GitOpsSynchronizer:
         self.last_error, self.failure = None, None
         with self._runner() as git:
             try:
+                if self.options.releases.releases:
+                    current_release(Layout.of(self.repo_path, self.options.releases.releases_dir))  # refuses all but a release's link
                 state = read_checkout_state(git, self.repo_path, self.options.remote)
                 self.checkout = state
                 self._trust_configured_origin(git, state)
@@ -127,7 +131,14 @@ class GitOpsSynchronizer:
                 findings = find_drift(
                     state,
                     Desired(
-                        desired, self.branch, self.options.remote, distance, divergence == REWRITTEN, record.revision if record else None, moved, self.repo_url
+                        desired,
+                        None if self.options.releases.releases else self.branch,  # a release is a detached HEAD at its commit
+                        self.options.remote,
+                        distance,
+                        divergence == REWRITTEN,
+                        record.revision if record else None,
+                        moved,
+                        self.repo_url,
                     ),
                 )
             except GitOpsError as error:
@@ -218,6 +229,8 @@ class GitOpsSynchronizer:
         url = self.repo_url or self._configured_url(self.checkout)
         if url is None:
             raise InvalidOption("repo", f"is required to reconcile {self.repo_path}: there is no checkout to read the remote URL from")
+        if self.options.releases.releases:
+            return ReleaseSynchronizer(url.raw, self.repo_path, self.options.sync_options())
         return CheckoutSynchronizer(url.raw, self.repo_path, self.options.sync_options())
 
     def get_sync_status(self) -> SyncStatus:

@@ -27,7 +27,7 @@ import typing as t
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from ansible_collections.fleetops.gitops.plugins.module_utils._backup import Keep, backup
+from ansible_collections.fleetops.gitops.plugins.module_utils._backup import Keep, backup, drop_backups, stale_backups
 from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState, read_release_state
 from ansible_collections.fleetops.gitops.plugins.module_utils._clone import clone_beside
 from ansible_collections.fleetops.gitops.plugins.module_utils._config_file import read_plain_config
@@ -137,8 +137,16 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
             kept.append(Release(NEW_RELEASE, self.layout.release_path(NEW_RELEASE), plan.target.sha, None))  # the newest
         after = plan.reuse or (kept[-1] if plan.action in (CLONE, RELEASE) else current)
         listed = [release.to_dict(after.name if after else None) for release in kept]
+        status = replace(status, release=after and after.path, previous_release=self._previous_path(kept, after))
         return ReleaseResult(
-            plan, status, diff=rendered, warnings=warnings, release=after and after.path, previous_release=self._previous_path(kept, after), releases=listed
+            plan,
+            status,
+            diff=rendered,
+            warnings=warnings,
+            removed_backups=list(plan.stale_backups),
+            release=status.release,
+            previous_release=status.previous_release,
+            releases=listed,
         )
 
     def _decide(self, git: GitRunner, wanted: Wanted, known: dict[str, str | None]) -> ReleasePlan:
@@ -170,6 +178,9 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
             return plan
         if state.changes and self.options.local_changes == "fail":
             raise LocalChangesError(current.path if current else self.dest, plan.local_changes)
+        if os.path.lexists(layout.repo):
+            stale = stale_backups(git, ("--git-dir", layout.repo), self.options.keep_backups, self.options.backup_max_age)
+            plan = replace(plan, stale_backups=tuple(stale))
         return self._with_retention(git, plan)
 
     def _target(self, git: GitRunner, version: str, revision: str | None) -> Target:
@@ -276,8 +287,8 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
         record_switch(layout.repo, {"action": plan.action, "from": current.path if current else None, "to": release.path, "revision": target.sha}, self.owner)
         for old in plan.remove:
             self._remove_release(git, old, old.path in plan.dirty_removed and self.options.local_changes == "backup", target.sha)
-        result = self._result(plan, release, backup_ref, rendered, warnings)
-        return result
+        drop_backups(git, ("--git-dir", layout.repo), plan.stale_backups)
+        return self._result(plan, release, backup_ref, rendered, warnings)
 
     def _make_release(self, git: GitRunner, plan: ReleasePlan, version: str) -> Release:
         """A new worktree of the target in ``releases_dir``, its shared links made and validated; removed if any of
@@ -354,10 +365,11 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
     def _result(self, plan: ReleasePlan, release: Release | None, backup_ref: str | None, diff: dict[str, str] | None, warnings: list[str]) -> ReleaseResult:
         releases, _incomplete = list_releases(self.layout, self.owner_uid)
         name = release.name if release else None
-        status = SyncStatus(SyncState.IN_SYNC, plan.after, plan.after, last_synced_at(self.layout.worktree_dir(name)) if name else None)
+        path, previous = (release.path if release else None), self._previous_path(releases, release)
+        synced = last_synced_at(self.layout.worktree_dir(name)) if name else None
+        status = SyncStatus(SyncState.IN_SYNC, plan.after, plan.after, synced, release=path, previous_release=previous)
         listed = [item.to_dict(name) for item in releases]
-        path = release.path if release else None
-        return ReleaseResult(plan, status, backup_ref, diff, warnings, release=path, previous_release=self._previous_path(releases, release), releases=listed)
+        return ReleaseResult(plan, status, backup_ref, diff, warnings, list(plan.stale_backups), release=path, previous_release=previous, releases=listed)
 
     @staticmethod
     def _previous_path(releases: t.Sequence[Release], current: Release | None) -> str | None:

@@ -63,6 +63,40 @@ options:
       - Bring a drifted checkout to the desired revision. Ignored in check mode.
     type: bool
     default: false
+  layout:
+    description:
+      - How the checkout is laid out, as in O(fleetops.gitops.gitops_sync#module:layout).
+      - With V(releases), O(path) is the link to the current release; drift is read in the release it points at, a
+        O(path) that is a folder or a link to anything but a release of the layout fails the report, and O(reconcile)
+        makes a new release and switches O(path) to it atomically.
+    type: str
+    choices: [checkout, releases]
+    default: checkout
+    version_added: 1.1.0
+  releases_dir:
+    description: With O(layout=releases), as O(fleetops.gitops.gitops_sync#module:releases_dir).
+    type: path
+    version_added: 1.1.0
+  validate:
+    description: With O(layout=releases), the command a reconcile runs in a new release first, as O(fleetops.gitops.gitops_sync#module:validate).
+    type: str
+    version_added: 1.1.0
+  validate_shell:
+    description: Run O(validate) with C(/bin/sh -c).
+    type: bool
+    default: false
+    version_added: 1.1.0
+  shared_paths:
+    description: With O(layout=releases), as O(fleetops.gitops.gitops_sync#module:shared_paths).
+    type: list
+    elements: str
+    default: []
+    version_added: 1.1.0
+  keep_releases:
+    description: With O(layout=releases), as O(fleetops.gitops.gitops_sync#module:keep_releases).
+    type: int
+    default: 5
+    version_added: 1.1.0
   checkouts:
     suboptions:
       path:
@@ -151,6 +185,32 @@ options:
       allowed_signers:
         description: See O(allowed_signers).
         type: str
+      keep_backups:
+        description: See O(keep_backups).
+        type: int
+      backup_max_age:
+        description: See O(backup_max_age).
+        type: int
+      layout:
+        description: See O(layout).
+        type: str
+        choices: [checkout, releases]
+      releases_dir:
+        description: See O(releases_dir).
+        type: path
+      validate:
+        description: See O(validate).
+        type: str
+      validate_shell:
+        description: See O(validate_shell).
+        type: bool
+      shared_paths:
+        description: See O(shared_paths).
+        type: list
+        elements: str
+      keep_releases:
+        description: See O(keep_releases).
+        type: int
 seealso:
   - module: fleetops.gitops.gitops_sync
 """

@@ -208,6 +208,12 @@ options:
       mode:
         description: See O(mode).
         type: raw
+      keep_backups:
+        description: See O(keep_backups).
+        type: int
+      backup_max_age:
+        description: See O(backup_max_age).
+        type: int
       layout:
         description: See O(layout).
         type: str
@@ -405,6 +411,14 @@ status:
       elements: str
       returned: success
       sample: ["tracked files modified: conf/app.ini"]
+    release:
+      description: With O(layout=releases), as RV(release).
+      type: str
+      returned: with O(layout=releases)
+    previous_release:
+      description: With O(layout=releases), as RV(previous_release).
+      type: str
+      returned: with O(layout=releases)
 release:
   description: With O(layout=releases), the path of the release O(dest) points at after the run (in check mode, would
     point at, where a new release has the name V[(new release)] in place of its time).
@@ -443,6 +457,12 @@ removed_releases:
   returned: success, in the single form, with O(layout=releases)
   type: list
   elements: str
+removed_backups:
+  description: The backup refs removed by O(keep_backups) and O(backup_max_age) (in check mode, that would be removed).
+  returned: success, in the single form
+  type: list
+  elements: str
+  sample: [refs/gitops/backups/20261101T071500Z-5e43a3fbab50]
 validate_output:
   description: The output of O(validate) when it refused a new release.
   returned: failure, when O(validate) refused the release

@@ -35,6 +35,8 @@ class CheckoutRecord:
     last_synced_at: str | None = None
     drift_details: list[str] = field(default_factory=list)
     changed: bool = False
+    release: str | None = None  # the release layout's current release, and the one a rollback would go to
+    previous_release: str | None = None
 
     @property
     def drifted(self) -> bool:
@@ -52,6 +54,8 @@ class CheckoutRecord:
             "last_synced_at": self.last_synced_at,
             "drift_details": list(self.drift_details),
             "changed": self.changed,
+            "release": self.release,
+            "previous_release": self.previous_release,
         }
 
 
@@ -79,6 +83,8 @@ def record_from_status(host: str, path: str, status: t.Any, *, changed: bool = F
         last_synced_at=_optional_text(status.get("last_synced_at")),
         drift_details=lines,
         changed=changed,
+        release=_optional_text(status.get("release")),
+        previous_release=_optional_text(status.get("previous_release")),
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import re
 import typing as t
 import xml.etree.ElementTree as ET
@@ -198,6 +199,7 @@ def render_junit(records: Iterable[CheckoutRecord], *, now: datetime | None = No
                 f"state: {record.state}\ndesired revision: {record.desired_revision or '-'}\n"
                 f"actual revision: {record.actual_revision or '-'}\nlast synced at: {record.last_synced_at or '-'}\n"
                 f"changed: {str(record.changed).lower()}"
+                + (f"\nrelease: {record.release}\nprevious release: {record.previous_release or '-'}" if record.release else "")
             )
         for key, value in counts.items():
             suite.set(key, str(value))
@@ -239,6 +241,8 @@ def render_html(records: Iterable[CheckoutRecord], *, now: datetime | None = Non
             "desired": _short_sha(record.desired_revision),
             "actual": _short_sha(record.actual_revision),
             "when": _short_time(record.last_synced_at),
+            "release": posixpath.basename(record.release) if record.release else None,
+            "previous": posixpath.basename(record.previous_release) if record.previous_release else None,
             "differs": bool(record.desired_revision and record.actual_revision and record.desired_revision != record.actual_revision),
         }
         for record in records

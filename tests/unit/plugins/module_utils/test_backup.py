@@ -8,13 +8,13 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from ansible_collections.fleetops.gitops.plugins.module_utils import _backup
-from ansible_collections.fleetops.gitops.plugins.module_utils._backup import BACKUP_NAMESPACE, Keep, backup, keep_commit
+from ansible_collections.fleetops.gitops.plugins.module_utils._backup import BACKUP_NAMESPACE, Keep, backup, drop_backups, keep_commit, stale_backups
 from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import read_checkout_state
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitCommandError
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
@@ -343,3 +343,32 @@ def test_the_same_commit_kept_twice_in_one_second_is_refused_the_second_time(che
     with pytest.raises(GitCommandError, match="^cannot record the backup ref: "):
         _take(checkout, Keep(local, TARGET, commits=(local,)))
     assert _refs(checkout) == f"{ref} {local}"
+
+
+def _backups(path: Path, *stamps: str) -> list[str]:
+    head = run_git("-C", str(path), "rev-parse", "HEAD")
+    refs = [f"refs/gitops/backups/{stamp}-{head[:12]}" for stamp in stamps]
+    for ref in refs:
+        run_git("-C", str(path), "update-ref", ref, head)
+    return refs
+
+
+def test_retention_keeps_the_newest_backups_and_drops_old_ones_by_their_dates(checkout):
+    now = _backup.utc_now()  # the frozen clock
+    recent = [(now - timedelta(days=days)).strftime("%Y%m%dT%H%M%SZ") for days in (1, 2, 40)]
+    refs = _backups(checkout, *recent)
+    run_git("-C", str(checkout), "update-ref", "refs/gitops/backups/by-hand", "HEAD")  # a name of another form: never touched
+    with GitRunner() as git:
+        assert stale_backups(git, ("-C", str(checkout)), None, None) == []
+        assert stale_backups(git, ("-C", str(checkout)), 2, None) == [refs[2]]
+        assert stale_backups(git, ("-C", str(checkout)), None, 30) == [refs[2]]
+        assert stale_backups(git, ("-C", str(checkout)), 1, 30) == sorted(refs[1:])
+        drop_backups(git, ("-C", str(checkout)), refs[1:])
+    left = run_git("-C", str(checkout), "for-each-ref", "--format=%(refname)", "refs/gitops/backups/").split()
+    assert left == sorted([refs[0], "refs/gitops/backups/by-hand"])
+
+
+def test_without_a_limit_retention_runs_no_git_at_all(checkout, git_counter):
+    with GitRunner() as git:
+        assert stale_backups(git, ("-C", str(checkout)), None, None) == []
+    assert git_counter.subcommands() == []

@@ -8,10 +8,12 @@ from __future__ import annotations
 import json
 import os
 import pwd
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
+from ansible_collections.fleetops.gitops.plugins.module_utils import _backup
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import (
     DestinationError,
     GitCommandError,
@@ -518,3 +520,22 @@ def test_a_tracked_file_that_matches_gitignore_is_backed_up_too(upstream, tmp_pa
     result = sync.run("main")
     assert _git(dest, "show", f"{result.backup_ref}:tracked.log") == "hand edit"
     assert (dest / "tracked.log").read_text() == "shipped\n"
+
+
+def test_keep_backups_bounds_the_backup_refs_and_check_mode_predicts_which_go(upstream, tmp_path, monkeypatch):
+    ticks = iter(range(100))  # one second per backup: their names, and so their order, differ
+    monkeypatch.setattr(_backup, "utc_now", lambda: datetime(2026, 1, 1, 0, 0, next(ticks), tzinfo=timezone.utc))
+    dest = tmp_path / "app"
+    sync = GitOpsSynchronizer(upstream.url, str(dest), keep_backups=1)
+    sync.run("main")
+    made = []
+    for number in range(3):
+        (dest / "file0.txt").write_text(f"edit {number}\n")
+        upstream.commit({"file1.txt": f"{number}\n"})
+        predicted = sync.run("main", check_mode=True)
+        result = sync.run("main")
+        assert predicted.removed_backups == result.removed_backups == made[:-1]
+        made.append(result.backup_ref)
+    left = _git(dest, "for-each-ref", "--format=%(refname)", "refs/gitops/backups/").split()
+    assert left == made[-2:]  # the one kept and the one this run made
+    assert GitOpsSynchronizer(upstream.url, str(dest)).run("main").removed_backups == []  # no limit: none removed

@@ -6,13 +6,16 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError, InvalidOption
+from ansible_collections.fleetops.gitops.plugins.module_utils._release_options import ReleasePolicy
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer as Checkout
 from ansible_collections.fleetops.gitops.plugins.module_utils.drift import GitOpsSynchronizer, SyncState
+from ansible_collections.fleetops.gitops.plugins.module_utils.releases import ReleaseSynchronizer
 from ansible_collections.fleetops.gitops.tests.unit.helpers.git_fixtures import run_git, snapshot
 
 
@@ -213,3 +216,45 @@ def test_while_reconcile_deploys_the_status_is_syncing(checkout, upstream):
     status = drift.reconcile(deploy)
     assert seen == [(SyncState.SYNCING, new)]
     assert (status.state, status.actual_revision) == (SyncState.IN_SYNC, new) and drift.get_sync_status() is status
+
+
+RELEASES = ReleasePolicy(layout="releases")
+
+
+def _released(upstream, tmp_path: Path) -> Path:
+    dest = tmp_path / "app" / "current"
+    ReleaseSynchronizer(upstream.url, str(dest)).run("main")
+    return dest
+
+
+def test_the_release_layout_is_read_in_the_release_dest_points_at(upstream, tmp_path):
+    dest = _released(upstream, tmp_path)
+    drift = GitOpsSynchronizer(str(dest), "main", releases=RELEASES)
+    assert drift.sync_state().state is SyncState.IN_SYNC  # a release is a detached HEAD: no drift in that
+    (dest / "file0.txt").write_text("hand edit\n")
+    upstream.commit({"file1.txt": "next\n"})
+    status = drift.sync_state()
+    assert status.state is SyncState.DRIFTED
+    assert any("tracked files modified: file0.txt" in line for line in status.drift_details)
+    assert any("behind" in line for line in status.drift_details)
+
+
+def test_a_reconcile_in_the_release_layout_makes_a_new_release_and_switches_to_it(upstream, tmp_path):
+    dest = _released(upstream, tmp_path)
+    old = os.readlink(dest)
+    upstream.commit({"file1.txt": "next\n"})
+    result = GitOpsSynchronizer(str(dest), "main", releases=RELEASES, repo_url=upstream.url).run(reconcile=True)
+    assert result.status.state is SyncState.IN_SYNC and result.status.actual_revision == upstream.head()
+    assert os.readlink(dest) != old and (Path(old) / "file1.txt").read_text() == "content 1\n"  # switched, not reset in place
+    assert (dest / "file1.txt").read_text() == "next\n"
+
+
+def test_a_folder_or_a_foreign_link_at_a_release_dest_is_an_error_with_the_reason(upstream, tmp_path):
+    dest = tmp_path / "app" / "current"
+    dest.mkdir(parents=True)
+    status = GitOpsSynchronizer(str(dest), "main", releases=RELEASES).sync_state()
+    assert status.state is SyncState.ERROR and "not the link of a release layout" in status.drift_details[0]
+    dest.rmdir()
+    os.symlink(str(tmp_path), dest)
+    status = GitOpsSynchronizer(str(dest), "main", releases=RELEASES).sync_state()
+    assert status.state is SyncState.ERROR and "not a release" in status.drift_details[0]

@@ -296,3 +296,28 @@ def test_retention_never_removes_a_release_with_edits_under_fail_and_backs_them_
     assert made[0] in backed.to_dict()["removed_releases"]
     refs = run_git("--git-dir", str(base / "repo"), "for-each-ref", "--format=%(refname)", "refs/gitops/backups/").split()
     assert any(run_git("--git-dir", str(base / "repo"), "show", f"{ref}:file1.txt") == "edited in an old release" for ref in refs)
+
+
+def test_diff_lists_the_files_that_change_between_the_current_and_the_new_release(upstream, tmp_path):
+    base = tmp_path / "app"
+    sync = _sync(upstream, base)
+    sync.run("main")
+    upstream.commit({"file2.txt": "changed\n", "added.txt": "new\n"})
+    predicted = sync.run("main", check_mode=True, diff=True).diff
+    done = sync.run("main", diff=True).diff
+    assert predicted["prepared"] == done["prepared"]
+    assert "M\tfile2.txt" in done["prepared"] and "A\tadded.txt" in done["prepared"] and "file0.txt" not in done["prepared"]
+
+
+def test_backup_retention_applies_to_the_shared_repository(upstream, tmp_path):
+    base = tmp_path / "app"
+    sync = _sync(upstream, base, backup_max_age=1)
+    sync.run("main")
+    head = upstream.head()
+    old = "refs/gitops/backups/20200101T000000Z-" + head[:12]
+    run_git("--git-dir", str(base / "repo"), "update-ref", old, head)
+    upstream.commit({"file0.txt": "two\n"})
+    predicted = sync.run("main", check_mode=True)
+    result = sync.run("main")
+    assert predicted.removed_backups == result.removed_backups == [old]
+    assert run_git("--git-dir", str(base / "repo"), "for-each-ref", "refs/gitops/backups/") == ""
