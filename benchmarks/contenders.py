@@ -23,9 +23,11 @@ from fixtures import GIT, Case, Fixtures
 
 HERE = Path(__file__).resolve().parent
 FLOOR_SCRIPT = HERE / "floor.sh"
-CONTENDERS = ("role", "batch", "builtin", "floor", "ansible_floor")
-ANSIBLE_CONTENDERS = ("role", "batch", "builtin", "ansible_floor")
-SYNCING = ("role", "batch", "builtin", "floor")  # the ones that do the checkouts' work (ansible_floor does none)
+CONTENDERS = ("role", "batch", "builtin", "floor", "ansible_floor")  # in every case but the release layout's
+RELEASES = "releases"  # the batch form with layout: releases, beside "batch" in the release layout's cases
+ALL_CONTENDERS = (*CONTENDERS, RELEASES)
+ANSIBLE_CONTENDERS = ("role", "batch", "builtin", "ansible_floor", RELEASES)
+SYNCING = ("role", "batch", "builtin", "floor", RELEASES)  # the ones that do the checkouts' work (ansible_floor does none)
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 TIMEOUT = 3600.0
 _RECAP = re.compile(r"^\S+\s+:\s+ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
@@ -54,6 +56,7 @@ def play(contender: str) -> list[dict[str, t.Any]]:
     work = {
         "role": {"roles": [{"role": "fleetops.gitops.checkouts", "vars": {"checkouts_list": "{{ bench_checkouts }}"}}]},
         "batch": {"tasks": [{"name": "Sync every checkout in one call", "fleetops.gitops.gitops_sync": {"checkouts": "{{ bench_checkouts }}"}}]},
+        RELEASES: {"tasks": [{"name": "Sync every release layout in one call", "fleetops.gitops.gitops_sync": {"checkouts": "{{ bench_releases }}"}}]},
         "builtin": {
             "tasks": [
                 {
@@ -188,6 +191,7 @@ class Runner:
                     "ansible_connection": "local",
                     "ansible_python_interpreter": str(interpreter),
                     "bench_checkouts": [{"repo": c.url, "dest": str(c.dest), "version": "main"} for c in checkouts if c.host == host],
+                    "bench_releases": [{"repo": c.url, "dest": str(c.link), "version": "main", "layout": "releases"} for c in checkouts if c.host == host],
                 }
                 for host in case.hosts
             }

@@ -84,6 +84,11 @@ class Checkout:
     url: str
     dest: Path
 
+    @property
+    def link(self) -> Path:
+        """Its ``dest`` in the release layout: the link to the current release, in the checkout's folder."""
+        return self.dest / "current"
+
 
 @dataclass(frozen=True)
 class Upstream:
@@ -251,8 +256,29 @@ class Fixtures:
             parallel(lambda i: git("clone", "--quiet", self.url(i, transport), folder / repo_name(i)), missing)
         return folder
 
-    def reset(self, case: Case) -> None:
-        """Lay down the scenario's start: upstreams, absent or pristine checkouts, hand edits for ``drift``."""
+    def pristine_releases(self, case: Case) -> Path:
+        """Each host's release layouts at the base commits, made once per case shape by the collection's own Python API
+        (the layout is its to define) where the hosts' folders are, then kept aside: a copy put back at the same path
+        is valid (a worktree records absolute paths)."""
+        folder = self.root / "pristine-releases" / f"{len(case.hosts)}x{case.per_host}-{case.transport}"
+        if not folder.exists():
+            from ansible_collections.fleetops.gitops.plugins.module_utils.releases import ReleaseSynchronizer  # noqa: PLC0415
+
+            self.point_main(case.per_host, BASE)
+            for host in case.hosts:
+                shutil.rmtree(self.host_dir(host), ignore_errors=True)
+            parallel(lambda c: ReleaseSynchronizer(c.url, str(c.link)).run("main"), self.checkouts(case))
+            folder.mkdir(parents=True)
+            for host in case.hosts:
+                os.rename(self.host_dir(host), folder / host)
+        return folder
+
+    def reset(self, case: Case, contender: str = "") -> None:
+        """Lay down the scenario's start: upstreams, absent or pristine checkouts (release layouts for ``releases``),
+        hand edits for ``drift``."""
+        if contender == "releases":
+            self._reset_releases(case)
+            return
         pristine = self.pristine(case.transport, case.per_host) if case.scenario != "clone" else None
         self.point_main(case.per_host, self.main_at(case))
         for host in case.hosts:
@@ -266,6 +292,14 @@ class Fixtures:
                     with open(checkout.dest / "README.md", "a", encoding="utf-8") as readme:
                         readme.write("a hand edit on the server\n")
 
+    def _reset_releases(self, case: Case) -> None:
+        pristine = self.pristine_releases(case)
+        self.point_main(case.per_host, self.main_at(case))
+        for host in case.hosts:
+            shutil.rmtree(self.host_dir(host), ignore_errors=True)
+            subprocess.run(["cp", "-a", str(pristine / host), str(self.host_dir(host))], check=True)
+        parallel(lambda c: git("-C", c.link, "update-index", "-q", "--refresh"), self.checkouts(case))
+
     def _copy(self, pristine: Path, case: Case) -> None:
         """Copy the pristine clones into every host's folder.
 
@@ -277,12 +311,14 @@ class Fixtures:
             subprocess.run(["cp", "-a", *sources, str(self.host_dir(host))], check=True)
         parallel(lambda c: git("-C", c.dest, "update-index", "-q", "--refresh"), self.checkouts(case))
 
-    def verify(self, case: Case) -> None:
+    def verify(self, case: Case, contender: str = "") -> None:
         """Fail unless every checkout is on main at the commit the upstream's main is at, with no local change, and
-        the hosts' folders hold nothing else (such as a half-made clone)."""
+        the hosts' folders hold nothing else (such as a half-made clone); for ``releases``, every link points at a
+        release detached at that commit, with no local change."""
         names = sorted(repo_name(i) for i in range(case.per_host))
         problems = [f"{folder} holds {found}, expected {names}" for folder in map(self.host_dir, case.hosts) if (found := sorted(os.listdir(folder))) != names]
-        problems += [problem for problem in parallel(lambda c: self._problem(case, c), self.checkouts(case)) if problem]
+        problem = self._release_problem if contender == "releases" else self._problem
+        problems += [found for found in parallel(lambda c: problem(case, c), self.checkouts(case)) if found]
         if problems:
             listed = "\n  ".join(problems[:10])
             raise RuntimeError(f"{case.label}: {len(problems)} checkouts are not in step after the run:\n  {listed}")
@@ -296,4 +332,15 @@ class Fixtures:
         changes = [line for line in lines if not line.startswith("#")]
         if heads != [f"# branch.oid {want}", "# branch.head main"] or changes:
             return f"{checkout.dest}: {heads + changes[:3]}; expected main at {want[:12]}, clean"
+        return ""
+
+    def _release_problem(self, case: Case, checkout: Checkout) -> str:
+        if not checkout.link.is_symlink():
+            return f"{checkout.link}: not a link"
+        want = self.upstreams[checkout.index].commit(self.main_at(case))
+        lines = git("--no-optional-locks", "-C", checkout.link, "status", "--porcelain=v2", "--branch").splitlines()
+        heads = [line for line in lines if line.startswith(("# branch.oid ", "# branch.head "))]
+        changes = [line for line in lines if not line.startswith("#")]
+        if heads != [f"# branch.oid {want}", "# branch.head (detached)"] or changes:
+            return f"{checkout.link}: {heads + changes[:3]}; expected a release detached at {want[:12]}, clean"
         return ""

@@ -12,7 +12,7 @@ import typing as t
 from collections import Counter
 from pathlib import Path
 
-from contenders import CONTENDERS, SYNCING, Run
+from contenders import ALL_CONTENDERS, CONTENDERS, SYNCING, Run
 from fixtures import SCENARIOS, Case
 from matplotlib.figure import Figure  # without pyplot: no display, no global state
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
@@ -22,10 +22,19 @@ RATIOS = {  # name: (numerator, denominators summed)
     "batch / builtin": ("batch", ("builtin",)),
     "role / (floor + ansible_floor)": ("role", ("floor", "ansible_floor")),
     "batch / (floor + ansible_floor)": ("batch", ("floor", "ansible_floor")),
+    "releases / batch": ("releases", ("batch",)),  # the release layout against the plain checkout
 }
 CHANGES_EXPECTED = ("clone", "update", "drift")  # scenarios in which a syncing contender must report a change
 SUM = "floor + ansible_floor"  # the least any Ansible-driven tool can cost
-COLORS = {"role": "tab:blue", "batch": "tab:green", "builtin": "tab:red", "floor": "tab:gray", "ansible_floor": "tab:olive", SUM: "black"}
+COLORS = {
+    "releases": "tab:purple",
+    "role": "tab:blue",
+    "batch": "tab:green",
+    "builtin": "tab:red",
+    "floor": "tab:gray",
+    "ansible_floor": "tab:olive",
+    SUM: "black",
+}
 
 
 def contender_entry(case: Case, timed_runs: list[Run], counted: Run | None) -> dict[str, t.Any]:
@@ -96,6 +105,8 @@ TARGETS = [
     # two per checkout, and one per task: the git config that lists the host's filter drivers
     ("git processes per checkout, no-op: 2 (+ 1 per task)", "noop", 200, "file", ("role", "batch"), "git", 2 + 1 / 200),
     ("git processes per checkout, --check audit: 2 (+ 1 per task)", "check", 200, "file", ("role", "batch"), "git", 2 + 1 / 200),
+    ("release layout no-op: at most 1.2 × the plain checkout's (issue 15)", "noop", 50, "file", ("releases",), "plain", 1.2),
+    ("release layout, git processes per checkout, no-op: 2 (+ 1 per task)", "noop", 50, "file", ("releases",), "git", 2 + 1 / 50),
 ]
 MEMORY_TARGET = (1000, 100.0)  # checkouts in one call, MiB
 
@@ -108,6 +119,8 @@ def _measure(case: dict[str, t.Any], contender: str, measure: str) -> float | No
         return case["ratios"].get(f"{contender} / (floor + ansible_floor)")
     if measure == "builtin":
         return case["ratios"].get(f"{contender} / builtin")
+    if measure == "plain":
+        return case["ratios"].get(f"{contender} / batch")
     floor = case["contenders"].get("floor", {}).get("median")
     return round(entry["median"] / floor, 3) if floor and "median" in entry else None
 
@@ -120,6 +133,7 @@ def targets(doc: dict[str, t.Any]) -> list[dict[str, t.Any]]:
             if (case["scenario"], case["checkouts"], case["transport"], case["group"]) in (
                 (scenario, size, transport, "one host"),
                 (scenario, size, transport, "git daemon"),
+                (scenario, size, transport, "release layout"),
             ):
                 for contender in contenders:
                     value = _measure(case, contender, measure)
@@ -146,7 +160,7 @@ def _target_value(row: dict[str, t.Any]) -> str:
     """As the target reads: ``1.21 ×`` of the floors, ``37 × faster``, ``2.005 processes``, ``35.6 MiB``."""
     if row["measure"] == "builtin":
         return f"{1 / row['value']:.1f} × faster" if row["limit"] < 1 / 4 else f"{row['value']:.2f} of builtin"
-    if row["measure"] in ("floor", "serial"):
+    if row["measure"] in ("floor", "serial", "plain"):
         return f"{row['value']:.2f} ×"
     if row["measure"] == "git":
         return f"{row['value']:g} processes"
@@ -167,6 +181,8 @@ def _seconds(value: float | None) -> str:
 def _where(case: dict[str, t.Any]) -> str:
     if case["group"] == "fleet":
         return f"fleet of {case['hosts']} hosts"
+    if case["group"] == "release layout":
+        return "one host, release layout"
     return "one host, git daemon" if case["transport"] == "git" else "one host"
 
 
@@ -179,13 +195,13 @@ def markdown(doc: dict[str, t.Any]) -> str:
     machine, settings = doc["machine"], doc["settings"]
     cases = doc["cases"]
     timing = _table(
-        ["scenario", "where", "checkouts", *CONTENDERS, *RATIOS],
+        ["scenario", "where", "checkouts", *ALL_CONTENDERS, *RATIOS],
         [
             [
                 c["scenario"],
                 _where(c),
                 c["size"],
-                *(_seconds(c["contenders"].get(name, {}).get("median")) for name in CONTENDERS),
+                *(_seconds(c["contenders"].get(name, {}).get("median")) for name in ALL_CONTENDERS),
                 *(_seconds(c["ratios"].get(name)) for name in RATIOS),
             ]
             for c in cases
@@ -227,7 +243,8 @@ def markdown(doc: dict[str, t.Any]) -> str:
             "",
             "## Targets",
             "",
-            'The targets of issues 3 and 5, checked against this run (N = 200 on one host unless said otherwise; "serial" is the shell loop of the floor).',
+            "The targets of issues 3 and 5 and of the release layout, checked against this run "
+            '(N = 200 on one host unless said otherwise; "serial" is the shell loop of the floor).',
             "",
             goals if checked else "No case of this run has a target.",
             "",

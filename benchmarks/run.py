@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import report
-from contenders import CONTENDERS, SYNCING, Run, Runner
+from contenders import ALL_CONTENDERS, CONTENDERS, RELEASES, SYNCING, Run, Runner
 from fixtures import GIT, GIT_DAEMON, ROOT, SCENARIOS, Case, Fixtures, GitDaemon, git
 
 VENV = ROOT / ".venv"
@@ -60,6 +60,8 @@ class Plan:
     fleet_per_host: int = 10
     fleet_scenarios: tuple[str, ...] = ("noop", "check", "update")
     daemon_size: int = 200
+    release_size: int = 50  # checkouts on one host, plain beside the release layout
+    release_scenarios: tuple[str, ...] = ("noop", "update")
     memory_sizes: tuple[int, ...] = (10, 50, 200, 1000)
     separate_count_round: bool = True
     out: Path = RESULTS
@@ -78,6 +80,7 @@ class Plan:
             *(Case(scenario, ("localhost",), size, CONTENDERS) for size in self.sizes for scenario in SCENARIOS),
             *(Case(scenario, fleet, self.fleet_per_host, CONTENDERS, group="fleet") for scenario in self.fleet_scenarios),
             Case("check", ("localhost",), self.daemon_size, ("role", "batch", "floor", "ansible_floor"), transport=GIT_DAEMON, group="git daemon"),
+            *(Case(scenario, ("localhost",), self.release_size, ("batch", RELEASES), group="release layout") for scenario in self.release_scenarios),
         ]
 
     def rounds(self) -> list[Round]:
@@ -95,6 +98,7 @@ SMOKE = Plan(
     fleet_per_host=2,
     fleet_scenarios=("check",),
     daemon_size=5,
+    release_size=5,
     memory_sizes=(5,),
     separate_count_round=False,
     out=RESULTS / "smoke",
@@ -119,10 +123,10 @@ def measure(case: Case, plan: Plan, fixtures: Fixtures, runner: Runner) -> dict[
     load_before = os.getloadavg()[0]
     for round_ in plan.rounds():
         for name in case.contenders:
-            fixtures.reset(case)
+            fixtures.reset(case, name)
             run = runner.run(name, case, count_git=round_.count)
             if name in SYNCING:
-                fixtures.verify(case)
+                fixtures.verify(case, name)
             if round_.timed:
                 measured[name].timed.append(run)
             if round_.count:
@@ -192,6 +196,7 @@ def benchmark(plan: Plan, work: Path) -> dict[str, t.Any]:
     """Build the fixtures, start git daemon, measure every case and the memory; the document of it all."""
     started, machine_info = time.monotonic(), machine()
     snapshot = snapshot_collection(work)
+    sys.path.insert(0, str(snapshot))  # the fixtures lay down release layouts with the collection's Python API
     measured = collection(snapshot)  # now: the repository may move on during the run
     progress(f"fixtures: {plan.repositories()} upstream repositories in {work}")
     fixtures = Fixtures(work / "fixtures", plan.repositories())
@@ -210,7 +215,7 @@ def benchmark(plan: Plan, work: Path) -> dict[str, t.Any]:
             "fleet": f"{plan.fleet_hosts} hosts x {plan.fleet_per_host} checkouts",
             "daemon_size": plan.daemon_size,
             "repositories": plan.repositories(),
-            "contenders": list(CONTENDERS),
+            "contenders": list(ALL_CONTENDERS),
             "only": plan.only,
         },
         "elapsed_seconds": round(time.monotonic() - started, 1),
