@@ -13,6 +13,7 @@ owner could turn into a link between two system calls.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -33,8 +34,9 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._files import (
     stat_entry,
     write_atomic,
 )
-from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import Record, last_synced_at
+from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import STATE_FILE, Record, last_synced_at
 
+LAYOUT_FILE = "fleetops-gitops-layout.json"  # in the shared repository: the dest it serves
 RELEASE_NAME = re.compile(r"\d{8}T\d{6}\.\d{6}Z-[0-9a-f]{12}")
 _EXCLUDE_HEADER = "# fleetops.gitops: shared_paths, links into the shared folder, are no local change\n"
 _GLOB = re.compile(r"[\\*?\[\]!# ]")
@@ -106,8 +108,37 @@ def current_release(layout: Layout) -> str | None:
     return os.path.basename(path)
 
 
+def claim(layout: Layout, work: str, owner: tuple[int, int] | None) -> None:
+    """Write in a new shared repository (``work``, not yet in place) which ``dest`` the layout belongs to."""
+    folder = open_folder(work, readable=True)
+    try:
+        write_atomic(folder, LAYOUT_FILE, (json.dumps({"dest": layout.dest}) + "\n").encode(), owner=owner)
+    finally:
+        os.close(folder)
+
+
+def claimed_by(layout: Layout, owner: int) -> str | None:
+    """The ``dest`` the shared repository was made for; None when it does not say."""
+    try:
+        folder = open_folder(layout.repo)
+    except (UnsafePath, OSError):
+        return None
+    try:
+        raw = read_bytes(folder, LAYOUT_FILE, owner=owner, option="releases_dir")
+    finally:
+        os.close(folder)
+    try:
+        dest = json.loads(raw.decode("utf-8")).get("dest") if raw else None
+    except (ValueError, AttributeError):
+        return None
+    return dest if isinstance(dest, str) else None
+
+
 def list_releases(layout: Layout, owner: int) -> tuple[list[Release], list[str]]:
-    """(the complete releases, oldest first; the names of release folders an interrupted run left without a record)."""
+    """(the complete releases, oldest first; the names of release folders an interrupted run left without a record).
+
+    A release whose record is there but cannot be read as ``owner``'s is neither: it is left alone.
+    """
     try:
         folder = open_folder(layout.releases, option="releases_dir", readable=True)
     except UnsafePath:
@@ -122,7 +153,8 @@ def list_releases(layout: Layout, owner: int) -> tuple[list[Release], list[str]]
     for name in names:
         record = Record.read(layout.worktree_dir(name), owner)
         if record is None:
-            incomplete.append(name)
+            if not os.path.lexists(os.path.join(layout.worktree_dir(name), STATE_FILE)):
+                incomplete.append(name)
             continue
         when = last_synced_at(layout.worktree_dir(name))
         releases.append(Release(name, layout.release_path(name), record.revision, when.strftime("%Y-%m-%dT%H:%M:%SZ") if when else None))

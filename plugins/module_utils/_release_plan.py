@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import Target
 from ansible_collections.fleetops.gitops.plugins.module_utils._release_layout import Release
+from ansible_collections.fleetops.gitops.plugins.module_utils._repair import Leftover
 from ansible_collections.fleetops.gitops.plugins.module_utils._sync_plan import SyncResult
 
 CLONE = "clone"  # the shared repository and the first release
@@ -43,6 +44,7 @@ class ReleasePlan:
     dirty_removed: tuple[str, ...] = ()  # of ``remove``: the paths with local changes (backed up first, unless discarded)
     incomplete: tuple[str, ...] = ()  # release folders a killed run left without a record
     stale_backups: tuple[str, ...] = ()  # backup refs retention removes (keep_backups, backup_max_age)
+    leftovers: tuple[Leftover, ...] = ()  # what a killed git left in the shared repository, or a clone of it half made
     findings: tuple[str, ...] = ()
 
     @property

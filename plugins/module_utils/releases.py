@@ -50,6 +50,8 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._release_history i
 from ansible_collections.fleetops.gitops.plugins.module_utils._release_layout import (
     Layout,
     Release,
+    claim,
+    claimed_by,
     current_release,
     exclude_shared,
     link_shared,
@@ -68,6 +70,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._release_plan impo
     previous_of,
     retained_out,
 )
+from ansible_collections.fleetops.gitops.plugins.module_utils._repair import Leftover, find_leftovers, remove_leftovers
 from ansible_collections.fleetops.gitops.plugins.module_utils._signatures import verify
 from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import Record, last_synced_at, record_sync
 from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncState, SyncStatus
@@ -114,11 +117,16 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
             error.revisions = (known.get("desired"), known.get("actual"))
             raise
 
+    def plan(self, version: str = "main", *, revision: str | None = None) -> ReleasePlan:  # type: ignore[override]
+        """Decide, read-only, what ``run(version)`` would do: check mode's plan."""
+        return self.run(version, revision=revision, check_mode=True).plan
+
     # -- deciding, read-only ---------------------------------------------------
 
     def _predict(self, git: GitRunner, wanted: Wanted, diff: bool, known: dict[str, str | None]) -> ReleaseResult:
         plan = self._decide(git, wanted, known)
-        warnings = [f"{self.dest}: would remove releases an interrupted run left: {listing(list(plan.incomplete))}"] if plan.incomplete else []
+        left = [*plan.incomplete, *(str(item) for item in plan.leftovers)]
+        warnings = [f"{self.dest}: would remove what an interrupted run left: {listing(left)}"] if left else []
         with self._objects_for(git, plan, look=True) as where:
             if plan.action in (CLONE, RELEASE):
                 verify(git, where, plan.target, self.options.signatures)
@@ -173,7 +181,8 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
             reuse = self._kept_release(git, releases, current, target.sha, wanted.rollback)
             action = SWITCH if reuse else CLONE if not os.path.lexists(layout.repo) else RELEASE
         findings = self._findings(current, state, target)
-        plan = ReleasePlan(target, action, state, current, tuple(releases), reuse, incomplete=tuple(incomplete), findings=tuple(findings))
+        leftovers = tuple(find_leftovers(layout.repo, layout.repo if os.path.lexists(layout.repo) else None, self.owner_uid))
+        plan = ReleasePlan(target, action, state, current, tuple(releases), reuse, incomplete=tuple(incomplete), findings=tuple(findings), leftovers=leftovers)
         if action == NONE:
             return plan
         if state.changes and self.options.local_changes == "fail":
@@ -248,6 +257,12 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
         if url is None or not self.url.same_repository(url):
             shown = redact_text(url, self.url.secrets) if url else "no repository"
             raise DestinationError("repo", f"{repo} is a repository of {shown}, not of {self.url.display}; it was left untouched")
+        other = claimed_by(self.layout, self.owner_uid)
+        if other not in (None, self.dest):
+            raise DestinationError(
+                "releases_dir",
+                f"{self.layout.releases} holds the releases of {other}, not of {self.dest}: give each dest a releases_dir of its own",
+            )
 
     @contextlib.contextmanager
     def _objects_for(self, git: GitRunner, plan: ReleasePlan, *, look: bool) -> t.Iterator[Where]:
@@ -275,7 +290,9 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
     def _deploy(self, git: GitRunner, plan: ReleasePlan, version: str, diff: bool) -> ReleaseResult:
         """Make (or pick) the release, switch ``dest`` to it, record the switch, then apply retention."""
         layout, current, target = self.layout, plan.current, plan.target
-        warnings = self._remove_incomplete(git, plan.incomplete)
+        if plan.leftovers:
+            remove_leftovers(layout.repo, layout.repo, plan.leftovers)
+        warnings = self._remove_incomplete(git, plan.incomplete, plan.leftovers)
         if plan.action == NONE:
             return self._result(plan, current, None, None, warnings)
         backup_ref = None
@@ -329,6 +346,7 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
                 args += ["--upload-pack", LOCAL_UPLOAD_PACK]
             git.run([*args, "--", self.url.clean, work], summary=f"cannot clone {self.url.display}", network=True)
             self._fetch(git, work, target, only_if_missing=True)
+            claim(self.layout, work, self.owner)
 
         clone_beside(self.layout.repo, self.owner, make)
 
@@ -357,10 +375,11 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
                 os.close(folder)
             git.run(["--git-dir", self.layout.repo, "worktree", "prune"], summary="cannot prune the removed releases")
 
-    def _remove_incomplete(self, git: GitRunner, names: t.Sequence[str]) -> list[str]:
+    def _remove_incomplete(self, git: GitRunner, names: t.Sequence[str], leftovers: t.Sequence[Leftover]) -> list[str]:
         for name in names:
             self._remove_release(git, Release(name, self.layout.release_path(name), "", None), False, "")
-        return [f"{self.dest}: removed releases an interrupted run left: {listing(list(names))}"] if names else []
+        left = [*names, *(str(item) for item in leftovers)]
+        return [f"{self.dest}: removed what an interrupted run left: {listing(left)}"] if left else []
 
     def _result(self, plan: ReleasePlan, release: Release | None, backup_ref: str | None, diff: dict[str, str] | None, warnings: list[str]) -> ReleaseResult:
         releases, _incomplete = list_releases(self.layout, self.owner_uid)

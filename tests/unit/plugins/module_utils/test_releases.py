@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.fleetops.gitops.plugins.module_utils._errors import DestinationError, InvalidOption, LocalChangesError, ValidationFailed
+from ansible_collections.fleetops.gitops.plugins.module_utils._errors import DestinationError, InvalidOption, LocalChangesError, RefNotFound, ValidationFailed
 from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncState
 from ansible_collections.fleetops.gitops.plugins.module_utils.releases import ReleaseSynchronizer
 from ansible_collections.fleetops.gitops.tests.unit.helpers.git_fixtures import run_git, snapshot
@@ -321,3 +321,39 @@ def test_backup_retention_applies_to_the_shared_repository(upstream, tmp_path):
     result = sync.run("main")
     assert predicted.removed_backups == result.removed_backups == [old]
     assert run_git("--git-dir", str(base / "repo"), "for-each-ref", "refs/gitops/backups/") == ""
+
+
+def test_two_dests_cannot_share_one_layout(upstream, tmp_path):
+    base = tmp_path / "app"
+    _sync(upstream, base).run("main")
+    with pytest.raises(DestinationError, match="releases_dir: .* holds the releases of .*/current"):
+        ReleaseSynchronizer(upstream.url, str(base / "staging")).run("main")  # its default releases_dir is the same folder
+    assert not (base / "staging").exists()
+    other = ReleaseSynchronizer(upstream.url, str(base / "staging"), releases_dir=str(tmp_path / "staging" / "releases"))
+    assert other.run("main").changed
+
+
+def test_a_commit_the_remote_lacks_fails_before_anything_is_made(upstream, tmp_path):
+    base = tmp_path / "app"
+    with pytest.raises(RefNotFound):
+        _sync(upstream, base).run("0" * 40)
+    assert not base.exists() or sorted(os.listdir(base)) == []
+    assert _sync(upstream, base).plan("main").action == "clone"  # the Python API's plan is check mode's
+
+
+def test_what_a_killed_run_left_is_named_in_check_mode_and_removed_by_the_next_run(upstream, tmp_path):
+    base = tmp_path / "app"
+    sync = _sync(upstream, base)
+    sync.run("main")
+    (base / "repo" / "packed-refs.lock").write_text("")  # git killed while it rewrote the refs
+    (base / ".repo.gitops-clone-999999999.1-abcd").mkdir()  # a clone of the shared repository cut short (no such process)
+    (base / "releases" / "20261204T000000.000000Z-0123456789ab").mkdir()  # a release that never got its record
+    upstream.commit({"file0.txt": "two\n"})
+    before = snapshot(tmp_path)
+    audit = sync.run("main", check_mode=True)
+    assert snapshot(tmp_path) == before
+    assert any("packed-refs.lock" in warning and "20261204T000000" in warning for warning in audit.warnings)
+    done = sync.run("main")
+    assert done.changed and any("removed what an interrupted run left" in warning for warning in done.warnings)
+    assert not (base / "repo" / "packed-refs.lock").exists() and not (base / ".repo.gitops-clone-999999999.1-abcd").exists()
+    assert len(os.listdir(base / "releases")) == 2
