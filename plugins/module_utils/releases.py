@@ -27,6 +27,7 @@ import typing as t
 from dataclasses import replace
 from datetime import datetime, timezone
 
+from ansible_collections.fleetops.gitops.plugins.module_utils._at_risk import flagged_entries
 from ansible_collections.fleetops.gitops.plugins.module_utils._backup import Keep, backup, drop_backups, stale_backups
 from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState, read_release_state
 from ansible_collections.fleetops.gitops.plugins.module_utils._clone import clone_beside
@@ -180,6 +181,10 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
         else:
             reuse = self._kept_release(git, releases, current, target.sha, wanted.rollback)
             action = SWITCH if reuse else CLONE if not os.path.lexists(layout.repo) else RELEASE
+        if current is not None and action != NONE:  # edits git hides are at stake as soon as dest moves: as in a checkout
+            hidden = flagged_entries(git, current.path)
+            if hidden:
+                state = replace(state, changes=replace(state.changes, modified=tuple(dict.fromkeys(state.changes.modified + hidden))))
         findings = self._findings(current, state, target)
         leftovers = tuple(find_leftovers(layout.repo, layout.repo if os.path.lexists(layout.repo) else None, self.owner_uid))
         plan = ReleasePlan(target, action, state, current, tuple(releases), reuse, incomplete=tuple(incomplete), findings=tuple(findings), leftovers=leftovers)

@@ -18,6 +18,8 @@ description:
     not even under C(.git).
   - Returns the checkout's sync status, and sets it as the fact C(gitops_status), keyed by O(dest).
   - O(dest) is never deleted or overwritten when it is not a checkout of O(repo).
+  - With O(layout=releases), O(dest) is instead a link to the current release, each revision a complete tree of its
+    own, switched atomically after O(validate); O(rollback) goes back with no network (see O(layout)).
 author:
   - fleetops.gitops developers (@fleetops)
 extends_documentation_fragment:

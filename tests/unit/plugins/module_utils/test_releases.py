@@ -357,3 +357,17 @@ def test_what_a_killed_run_left_is_named_in_check_mode_and_removed_by_the_next_r
     assert done.changed and any("removed what an interrupted run left" in warning for warning in done.warnings)
     assert not (base / "repo" / "packed-refs.lock").exists() and not (base / ".repo.gitops-clone-999999999.1-abcd").exists()
     assert len(os.listdir(base / "releases")) == 2
+
+
+def test_an_edit_git_hides_in_the_current_release_is_kept_or_refused_too(upstream, tmp_path):
+    base = tmp_path / "app"
+    sync = _sync(upstream, base)
+    sync.run("main")
+    run_git("-C", str(base / "current"), "update-index", "--assume-unchanged", "file2.txt")
+    (base / "current" / "file2.txt").write_text("hidden edit\n")
+    upstream.commit({"file0.txt": "two\n"})
+    with pytest.raises(LocalChangesError, match="file2.txt"):
+        _sync(upstream, base, local_changes="fail").run("main")
+    done = sync.run("main")
+    assert done.plan.local_changes["modified"] == ["file2.txt"]
+    assert run_git("--git-dir", str(base / "repo"), "show", f"{done.backup_ref}:file2.txt") == "hidden edit"
