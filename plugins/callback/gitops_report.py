@@ -17,8 +17,9 @@ description:
   - When a report directory is set, also writes there C(gitops-report.json), C(gitops-report.junit.xml) (a test
     suite per host, a test case per checkout) and C(gitops-report.html) (a self-contained page), each atomically.
   - A checkout whose task or loop item failed is reported as C(ERROR), with the error message as its first detail.
-  - A checkout in the release layout (C(layout=releases)) also shows its current release and the one before it
-    (where a rollback goes), in the JSON (C(release), C(previous_release)), the JUnit output and the HTML page.
+  - A checkout in the release layout (C(layout=releases)) also shows its current release, the one before it (where a
+    rollback goes) and its last switch (when, by whom, what) from the layout's history, in the JSON (C(release),
+    C(previous_release), C(last_switch)), the JUnit output and the HTML page.
   - Only the statuses the modules return are read, never the task arguments, which may hold credentials.
   - Prints and writes nothing when no checkout was reported.
 author:

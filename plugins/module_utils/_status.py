@@ -38,6 +38,7 @@ class SyncStatus:
     drift_details: list[str] = field(default_factory=list)
     release: str | None = None  # the release layout's: where dest points, and where a rollback would go
     previous_release: str | None = None
+    last_switch: dict[str, t.Any] | None = None  # the newest line of the layout's switch history
 
     def to_dict(self) -> dict[str, t.Any]:
         """JSON-safe values: the state by name, the time as ISO 8601 UTC; the releases only in the release layout."""
@@ -49,5 +50,5 @@ class SyncStatus:
             "drift_details": list(self.drift_details),
         }
         if self.release is not None:
-            result.update(release=self.release, previous_release=self.previous_release)
+            result.update(release=self.release, previous_release=self.previous_release, last_switch=self.last_switch)
         return result

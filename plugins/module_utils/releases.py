@@ -47,7 +47,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._locks import Chec
 from ansible_collections.fleetops.gitops.plugins.module_utils._peek import peek_at
 from ansible_collections.fleetops.gitops.plugins.module_utils._program_keys import LOCAL_UPLOAD_PACK
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import BRANCH, COMMIT, Target, is_commit_sha
-from ansible_collections.fleetops.gitops.plugins.module_utils._release_history import record_switch
+from ansible_collections.fleetops.gitops.plugins.module_utils._release_history import read_history, record_switch
 from ansible_collections.fleetops.gitops.plugins.module_utils._release_layout import (
     Layout,
     Release,
@@ -146,7 +146,7 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
             kept.append(Release(NEW_RELEASE, self.layout.release_path(NEW_RELEASE), plan.target.sha, None))  # the newest
         after = plan.reuse or (kept[-1] if plan.action in (CLONE, RELEASE) else current)
         listed = [release.to_dict(after.name if after else None) for release in kept]
-        status = replace(status, release=after and after.path, previous_release=self._previous_path(kept, after))
+        status = replace(status, release=after and after.path, previous_release=self._previous_path(kept, after), last_switch=self._last_switch())
         return ReleaseResult(
             plan,
             status,
@@ -391,9 +391,13 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
         name = release.name if release else None
         path, previous = (release.path if release else None), self._previous_path(releases, release)
         synced = last_synced_at(self.layout.worktree_dir(name)) if name else None
-        status = SyncStatus(SyncState.IN_SYNC, plan.after, plan.after, synced, release=path, previous_release=previous)
+        status = SyncStatus(SyncState.IN_SYNC, plan.after, plan.after, synced, release=path, previous_release=previous, last_switch=self._last_switch())
         listed = [item.to_dict(name) for item in releases]
         return ReleaseResult(plan, status, backup_ref, diff, warnings, list(plan.stale_backups), release=path, previous_release=previous, releases=listed)
+
+    def _last_switch(self) -> dict[str, t.Any] | None:
+        history = read_history(self.layout.repo)
+        return history[-1] if history else None
 
     @staticmethod
     def _previous_path(releases: t.Sequence[Release], current: Release | None) -> str | None:

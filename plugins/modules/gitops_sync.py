@@ -423,6 +423,12 @@ status:
       description: With O(layout=releases), as RV(previous_release).
       type: str
       returned: with O(layout=releases)
+    last_switch:
+      description:
+        - With O(layout=releases), the newest line of the switch history (C(time), C(user), C(action), C(from), C(to),
+          C(revision)); V(null) before the first switch.
+      type: dict
+      returned: with O(layout=releases)
 release:
   description: With O(layout=releases), the path of the release O(dest) points at after the run (in check mode, would
     point at, where a new release has the name V[(new release)] in place of its time).

@@ -37,6 +37,7 @@ class CheckoutRecord:
     changed: bool = False
     release: str | None = None  # the release layout's current release, and the one a rollback would go to
     previous_release: str | None = None
+    last_switch: str | None = None  # "<time> by <user> (<action>)", from the layout's switch history
 
     @property
     def drifted(self) -> bool:
@@ -56,6 +57,7 @@ class CheckoutRecord:
             "changed": self.changed,
             "release": self.release,
             "previous_release": self.previous_release,
+            "last_switch": self.last_switch,
         }
 
 
@@ -85,6 +87,7 @@ def record_from_status(host: str, path: str, status: t.Any, *, changed: bool = F
         changed=changed,
         release=_optional_text(status.get("release")),
         previous_release=_optional_text(status.get("previous_release")),
+        last_switch=_switch_text(status.get("last_switch")),
     )
 
 
@@ -140,6 +143,13 @@ def records_from_result(host: str, result: Mapping[str, t.Any], *, failed: bool 
         found.pop(target, None)
         found[target] = record_from_status(host, target, status, changed=bool(item.get("changed")), error=error)
     return list(found.values())
+
+
+def _switch_text(entry: t.Any) -> str | None:
+    """One line of the switch history as the reports show it."""
+    if not isinstance(entry, Mapping) or not entry.get("time"):
+        return None
+    return f"{entry.get('time')} by {entry.get('user') or 'unknown'} ({entry.get('action') or 'switch'})"
 
 
 REPORT_DIR_FACT = "gitops_report_dir"

@@ -199,7 +199,11 @@ def render_junit(records: Iterable[CheckoutRecord], *, now: datetime | None = No
                 f"state: {record.state}\ndesired revision: {record.desired_revision or '-'}\n"
                 f"actual revision: {record.actual_revision or '-'}\nlast synced at: {record.last_synced_at or '-'}\n"
                 f"changed: {str(record.changed).lower()}"
-                + (f"\nrelease: {record.release}\nprevious release: {record.previous_release or '-'}" if record.release else "")
+                + (
+                    f"\nrelease: {record.release}\nprevious release: {record.previous_release or '-'}\nlast switch: {record.last_switch or '-'}"
+                    if record.release
+                    else ""
+                )
             )
         for key, value in counts.items():
             suite.set(key, str(value))

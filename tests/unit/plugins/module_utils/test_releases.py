@@ -199,6 +199,7 @@ def test_rollback_needs_no_network_and_reuses_the_kept_release(upstream, tmp_pat
     forward = sync.run(rollback=True, revision=second.plan.after)  # by revision: the kept release, no new tree
     assert (forward.release, len(forward.releases)) == (second.release, 2)
     assert [entry["action"] for entry in _history(base)] == ["clone", "update", "switch", "switch"]
+    assert forward.status.to_dict()["last_switch"] == _history(base)[-1]  # the status carries the newest line, for reports
 
 
 def test_check_mode_predicts_every_step_and_writes_nothing(upstream, tmp_path):

@@ -43,15 +43,18 @@ def test_single_form_takes_the_checkout_its_changed_and_its_status():
         "changed": True,
         "release": None,
         "previous_release": None,
+        "last_switch": None,
     }
 
 
 def test_the_release_layout_carries_the_release_and_the_previous_one():
     report = FleetReport()
-    released = dict(status("IN_SYNC", DESIRED, DESIRED), release="/srv/app/releases/r2", previous_release="/srv/app/releases/r1")
+    switch = {"time": "2026-12-04T07:15:00Z", "user": "ops", "action": "switch", "from": "/srv/app/releases/r3", "to": "/srv/app/releases/r2"}
+    released = dict(status("IN_SYNC", DESIRED, DESIRED), release="/srv/app/releases/r2", previous_release="/srv/app/releases/r1", last_switch=switch)
     report.add_result("web01", single("/srv/app/current", released))
     (record,) = report.records()
     assert (record.release, record.previous_release) == ("/srv/app/releases/r2", "/srv/app/releases/r1")
+    assert record.last_switch == "2026-12-04T07:15:00Z by ops (switch)"
 
 
 def test_batch_form_takes_every_checkout_with_its_own_changed_and_failures(sample_report):

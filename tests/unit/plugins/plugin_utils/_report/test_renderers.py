@@ -111,7 +111,19 @@ def test_json_parses_back_sorted_with_summary(sample_report):
     assert document["generated_at"] == "2026-12-01T07:30:00Z"
     assert document["summary"] == {"hosts": 4, "checkouts": 7, "changed": 2, "states": {"IN_SYNC": 3, "DRIFTED": 2, "UNKNOWN": 1, "ERROR": 1}}
     assert [(c["host"], c["path"], c["state"]) for c in document["checkouts"]] == SAMPLE_ORDER
-    keys = ["host", "path", "state", "desired_revision", "actual_revision", "last_synced_at", "drift_details", "changed", "release", "previous_release"]
+    keys = [
+        "host",
+        "path",
+        "state",
+        "desired_revision",
+        "actual_revision",
+        "last_synced_at",
+        "drift_details",
+        "changed",
+        "release",
+        "previous_release",
+        "last_switch",
+    ]
     assert list(document["checkouts"][2]) == keys
     assert document["checkouts"][2]["drift_details"][2] == SCRIPT_DETAIL
 
@@ -186,12 +198,21 @@ def test_html_is_self_contained_and_drifted_first(sample_report):
 
 
 def test_the_release_and_the_previous_one_are_in_junit_and_html():
-    record = CheckoutRecord("web01", "/srv/app/current", "IN_SYNC", release="/srv/app/releases/r2", previous_release="/srv/app/releases/r1")
+    record = CheckoutRecord(
+        "web01",
+        "/srv/app/current",
+        "IN_SYNC",
+        release="/srv/app/releases/r2",
+        previous_release="/srv/app/releases/r1",
+        last_switch="2026-12-04T07:15:00Z by ops (update)",
+    )
     plain = CheckoutRecord("web01", "/srv/site", "IN_SYNC")
     out = ET.fromstring(render_junit([record, plain], now=NOW).encode("utf-8"))
     texts = {case.get("name"): case.find("system-out").text for case in out.iter("testcase")}
-    assert texts["/srv/app/current"].endswith("release: /srv/app/releases/r2\nprevious release: /srv/app/releases/r1")
+    assert texts["/srv/app/current"].endswith(
+        "release: /srv/app/releases/r2\nprevious release: /srv/app/releases/r1\nlast switch: 2026-12-04T07:15:00Z by ops (update)"
+    )
     assert "release" not in texts["/srv/site"]
     page = render_html([record, plain], now=NOW)
-    assert '<div class="release" title="/srv/app/releases/r2">release r2, previous r1</div>' in page
+    assert '<div class="release" title="/srv/app/releases/r2">release r2, previous r1; switched 2026-12-04T07:15:00Z by ops (update)</div>' in page
     assert page.count('class="release"') == 1
