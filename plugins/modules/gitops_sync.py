@@ -88,7 +88,7 @@ options:
       - It gets the host's environment without git's variables and without any credential of the task. It runs
         within O(timeout). Check mode does not run it (it needs the new release on disk).
       - It runs what the repository holds if it names a file of the release; without O(owner), that is as the user
-        the module runs as (root, with C(become)): set O(owner) so that it runs with no more rights than the files.
+        the module runs as (root, with C(become)); set O(owner) so that it runs with no more rights than the files.
     type: str
     version_added: 1.1.0
   validate_shell:
