@@ -134,6 +134,7 @@ def test_the_result_is_what_the_module_returns_and_is_json_safe():
         "backup_ref": "refs/gitops/backups/20261201T071500Z-aaaaaaaaaaaa",
         "local_changes": {"modified": ["a.txt", "h.txt"], "untracked": ["new.txt"], "overwritten": ["s.env"]},
         "status": {"state": "IN_SYNC", "desired_revision": NEW, "actual_revision": NEW, "last_synced_at": "2026-12-01T07:15:00Z", "drift_details": []},
+        "removed_backups": [],
     }
     assert result.to_dict() == expected  # no diff asked: no diff key; warnings go out on their own
     assert json.loads(json.dumps(result.to_dict())) == expected
@@ -144,7 +145,7 @@ def test_the_result_carries_the_diff_when_one_was_made():
     diff = {"before": "(no checkout)\n", "after": f"revision: {NEW}\n"}
     data = SyncResult(plan, SyncStatus(SyncState.DRIFTED, NEW), diff=diff).to_dict()
     assert (data["changed"], data["action"], data["before"], data["backup_ref"], data["diff"]) == (True, "clone", None, None, diff)
-    assert list(data) == ["changed", "action", "before", "after", "kind", "backup_ref", "local_changes", "status", "diff"]
+    assert list(data) == ["changed", "action", "before", "after", "kind", "backup_ref", "local_changes", "status", "removed_backups", "diff"]
 
 
 # -- render_diff -----------------------------------------------------------------------------------------------
