@@ -176,7 +176,7 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
             target = self._target(git, wanted.version, wanted.revision)
         known["desired"] = target.sha
         reuse = None
-        if current is not None and current.revision == target.sha and not state.changes:
+        if current is not None and current.revision == target.sha and not _at_stake(current, state):
             action = NONE
         else:
             reuse = self._kept_release(git, releases, current, target.sha, wanted.rollback)
@@ -190,8 +190,9 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
         plan = ReleasePlan(target, action, state, current, tuple(releases), reuse, incomplete=tuple(incomplete), findings=tuple(findings), leftovers=leftovers)
         if action == NONE:
             return plan
-        if state.changes and self.options.local_changes == "fail":
-            raise LocalChangesError(current.path if current else self.dest, plan.local_changes)
+        if current is not None and _at_stake(current, state) and self.options.local_changes == "fail":
+            moved = [state.head or ""] if state.head != current.revision else []
+            raise LocalChangesError(current.path, dict(plan.local_changes, commits=moved))
         if os.path.lexists(layout.repo):
             stale = stale_backups(git, ("--git-dir", layout.repo), self.options.keep_backups, self.options.backup_max_age)
             plan = replace(plan, stale_backups=tuple(stale))
@@ -223,7 +224,7 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
             if previous in candidates:
                 candidates = [previous]
         for release in reversed(candidates):
-            if not read_release_state(git, release.path).changes:
+            if not _at_stake(release, read_release_state(git, release.path)):
                 return release
         return None
 
@@ -234,7 +235,7 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
             names.append(NEW_RELEASE)  # the newest
         gone = set(retained_out(names, current, self.options.releases.keep_releases))
         remove = tuple(release for release in plan.releases if release.name in gone)
-        dirty = tuple(release.path for release in remove if read_release_state(git, release.path).changes)
+        dirty = tuple(release.path for release in remove if _at_stake(release, read_release_state(git, release.path)))
         if dirty and self.options.local_changes == "fail":
             kept = tuple(release for release in remove if release.path not in dirty)
             return replace(plan, remove=kept)  # a release with local changes is never removed under fail
@@ -244,6 +245,8 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
         if current is None:
             return [f"no release at {self.dest}"]
         findings = [] if current.revision == target.sha else [f"release {current.name} is at {short(current.revision)}, not at {short(target.sha)}"]
+        if state.head != current.revision:
+            findings.append(f"HEAD of the current release moved outside fleetops.gitops, to {short(state.head)}")
         return findings + change_findings(state.changes, " in the current release")
 
     def _check_repository(self, git: GitRunner, expected: bool) -> None:
@@ -301,8 +304,8 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
         if plan.action == NONE:
             return self._result(plan, current, None, None, warnings)
         backup_ref = None
-        if plan.state.changes and current is not None and self.options.local_changes == "backup":
-            backup_ref = backup(git, current.path, Keep(current.revision, target.sha, True, leave=plan.state.changes.nested))
+        if current is not None and _at_stake(current, plan.state) and self.options.local_changes == "backup":
+            backup_ref = backup(git, current.path, _keep(current, plan.state, target.sha))
         release = plan.reuse if plan.reuse is not None else self._make_release(git, plan, version)
         rendered = render_diff(git, Where(("--git-dir", layout.repo)), self.dest, plan) if diff else None  # type: ignore[arg-type]
         switch_link(layout, release.path, self.owner)
@@ -369,8 +372,7 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
     def _remove_release(self, git: GitRunner, release: Release, keep_changes: bool, replaced_by: str) -> None:
         """Remove a release (its local changes kept in a backup ref first, when asked); the worktree's entry too."""
         if keep_changes:
-            state = read_release_state(git, release.path)
-            backup(git, release.path, Keep(release.revision, replaced_by, True, leave=state.changes.nested))
+            backup(git, release.path, _keep(release, read_release_state(git, release.path), replaced_by))
         removed = git.run(["--git-dir", self.layout.repo, "worktree", "remove", "--force", "--force", "--", release.path], ok=(0, 128))
         if removed.rc != 0:  # not a worktree git knows (made only in part): the folder, then what git kept of it
             folder = open_folder(self.layout.releases, option="releases_dir")
@@ -403,3 +405,14 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
     def _previous_path(releases: t.Sequence[Release], current: Release | None) -> str | None:
         previous = previous_of(releases, current.name) if current else None
         return previous.path if previous else None
+
+
+def _at_stake(release: Release, state: CheckoutState) -> bool:
+    """Whether replacing or removing the release's tree would lose something: local changes, or commits made on it."""
+    return bool(state.changes) or state.head != release.revision
+
+
+def _keep(release: Release, state: CheckoutState, replaced_by: str) -> Keep:
+    """What to back up of a release before it is replaced or removed: its changes, and HEAD when it moved."""
+    moved = (state.head,) if state.head and state.head != release.revision else ()
+    return Keep(state.head, replaced_by, bool(state.changes), commits=moved, leave=state.changes.nested)

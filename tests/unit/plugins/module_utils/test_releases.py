@@ -372,3 +372,19 @@ def test_an_edit_git_hides_in_the_current_release_is_kept_or_refused_too(upstrea
     done = sync.run("main")
     assert done.plan.local_changes["modified"] == ["file2.txt"]
     assert run_git("--git-dir", str(base / "repo"), "show", f"{done.backup_ref}:file2.txt") == "hidden edit"
+
+
+def test_a_commit_made_in_the_current_release_is_drift_and_is_kept(upstream, tmp_path):
+    base = tmp_path / "app"
+    sync = _sync(upstream, base)
+    sync.run("main")
+    (base / "current" / "file0.txt").write_text("hot fix\n")
+    run_git("-C", str(base / "current"), "-c", "user.name=ops", "-c", "user.email=ops@example.com", "commit", "--quiet", "-am", "hot fix")
+    hot_fix = run_git("-C", str(base / "current"), "rev-parse", "HEAD")
+    audit = sync.run("main", check_mode=True)
+    assert audit.changed and any("HEAD of the current release moved" in line for line in audit.status.drift_details)
+    with pytest.raises(LocalChangesError, match="local commits"):
+        _sync(upstream, base, local_changes="fail").run("main")
+    done = sync.run("main")  # the same revision, in a fresh tree; the hot fix in a backup ref
+    assert (base / "current" / "file0.txt").read_text() == "content 0\n"
+    assert run_git("--git-dir", str(base / "repo"), "rev-parse", done.backup_ref) == hot_fix
