@@ -34,7 +34,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._files import (
     stat_entry,
     write_atomic,
 )
-from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import STATE_FILE, Record, last_synced_at
+from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import STATE_FILE, Record, format_time, last_synced_at
 
 LAYOUT_FILE = "fleetops-gitops-layout.json"  # in the shared repository: the dest it serves
 RELEASE_NAME = re.compile(r"\d{8}T\d{6}\.\d{6}Z-[0-9a-f]{12}")
@@ -157,7 +157,7 @@ def list_releases(layout: Layout, owner: int) -> tuple[list[Release], list[str]]
                 incomplete.append(name)
             continue
         when = last_synced_at(layout.worktree_dir(name))
-        releases.append(Release(name, layout.release_path(name), record.revision, when.strftime("%Y-%m-%dT%H:%M:%SZ") if when else None))
+        releases.append(Release(name, layout.release_path(name), record.revision, format_time(when)))
     return releases, incomplete
 
 

@@ -73,7 +73,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._release_plan impo
 )
 from ansible_collections.fleetops.gitops.plugins.module_utils._repair import Leftover, find_leftovers, remove_leftovers
 from ansible_collections.fleetops.gitops.plugins.module_utils._signatures import verify
-from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import Record, last_synced_at, record_sync
+from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import Record, format_time, last_synced_at, record_sync
 from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncState, SyncStatus
 from ansible_collections.fleetops.gitops.plugins.module_utils._sync_plan import render_diff
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import is_local, redact_text
@@ -338,7 +338,7 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
         except BaseException:
             self._remove_release(git, release, False, target.sha)
             raise
-        return replace(release, created_at=when.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        return replace(release, created_at=format_time(when))
 
     def _clone_repository(self, git: GitRunner, target: Target) -> None:
         """The shared bare repository, cloned beside where it goes and renamed into place when complete."""
