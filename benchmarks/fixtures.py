@@ -317,30 +317,21 @@ class Fixtures:
         release detached at that commit, with no local change."""
         names = sorted(repo_name(i) for i in range(case.per_host))
         problems = [f"{folder} holds {found}, expected {names}" for folder in map(self.host_dir, case.hosts) if (found := sorted(os.listdir(folder))) != names]
-        problem = self._release_problem if contender == "releases" else self._problem
-        problems += [found for found in parallel(lambda c: problem(case, c), self.checkouts(case)) if found]
+        problems += [found for found in parallel(lambda c: self._problem(case, c, contender == "releases"), self.checkouts(case)) if found]
         if problems:
             listed = "\n  ".join(problems[:10])
             raise RuntimeError(f"{case.label}: {len(problems)} checkouts are not in step after the run:\n  {listed}")
 
-    def _problem(self, case: Case, checkout: Checkout) -> str:
-        if not (checkout.dest / ".git").is_dir():
-            return f"{checkout.dest}: not a checkout"
+    def _problem(self, case: Case, checkout: Checkout, releases: bool = False) -> str:
+        """What is wrong with one checkout after a run: on main (``releases``: a link to a release, detached) at the
+        upstream's commit, clean, or the reason."""
+        path, branch = (checkout.link, "(detached)") if releases else (checkout.dest, "main")
+        if not (path.is_symlink() if releases else (path / ".git").is_dir()):
+            return f"{path}: not {'a link' if releases else 'a checkout'}"
         want = self.upstreams[checkout.index].commit(self.main_at(case))
-        lines = git("--no-optional-locks", "-C", checkout.dest, "status", "--porcelain=v2", "--branch").splitlines()
+        lines = git("--no-optional-locks", "-C", path, "status", "--porcelain=v2", "--branch").splitlines()
         heads = [line for line in lines if line.startswith(("# branch.oid ", "# branch.head "))]
         changes = [line for line in lines if not line.startswith("#")]
-        if heads != [f"# branch.oid {want}", "# branch.head main"] or changes:
-            return f"{checkout.dest}: {heads + changes[:3]}; expected main at {want[:12]}, clean"
-        return ""
-
-    def _release_problem(self, case: Case, checkout: Checkout) -> str:
-        if not checkout.link.is_symlink():
-            return f"{checkout.link}: not a link"
-        want = self.upstreams[checkout.index].commit(self.main_at(case))
-        lines = git("--no-optional-locks", "-C", checkout.link, "status", "--porcelain=v2", "--branch").splitlines()
-        heads = [line for line in lines if line.startswith(("# branch.oid ", "# branch.head "))]
-        changes = [line for line in lines if not line.startswith("#")]
-        if heads != [f"# branch.oid {want}", "# branch.head (detached)"] or changes:
-            return f"{checkout.link}: {heads + changes[:3]}; expected a release detached at {want[:12]}, clean"
+        if heads != [f"# branch.oid {want}", f"# branch.head {branch}"] or changes:
+            return f"{path}: {heads + changes[:3]}; expected {branch} at {want[:12]}, clean"
         return ""
