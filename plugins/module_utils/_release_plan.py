@@ -88,9 +88,15 @@ class ReleaseResult(SyncResult):
     """What a sync of the release layout did (or, in check mode, would do): a sync's result, and the releases."""
 
     plan: ReleasePlan  # type: ignore[assignment]  # the same questions answered, for the release layout
-    release: str | None = None
-    previous_release: str | None = None
     releases: list[dict[str, t.Any]] = field(default_factory=list)
+
+    @property
+    def release(self) -> str | None:
+        return self.status.release
+
+    @property
+    def previous_release(self) -> str | None:
+        return self.status.previous_release
 
     def to_dict(self) -> dict[str, t.Any]:
         return dict(

@@ -134,27 +134,27 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
                 self._check_shared_paths(git, where, plan)
             rendered = render_diff(git, where, self.dest, plan) if diff else None  # type: ignore[arg-type]
         current = plan.current
+        kept = [release for release in plan.releases if release not in plan.remove]
+        if plan.action in (CLONE, RELEASE):
+            kept.append(Release(NEW_RELEASE, self.layout.release_path(NEW_RELEASE), plan.target.sha, None))  # the newest
+        after = plan.reuse or (kept[-1] if plan.action in (CLONE, RELEASE) else current)
+        listed = [release.to_dict(after.name if after else None) for release in kept]
         status = SyncStatus(
             SyncState.DRIFTED if plan.changed else SyncState.IN_SYNC,
             plan.after,
             plan.before,
             last_synced_at(self.layout.worktree_dir(current.name)) if current else None,
             list(plan.findings) if plan.changed else [],
+            release=after and after.path,
+            previous_release=self._previous_path(kept, after),
+            last_switch=self._last_switch(),
         )
-        kept = [release for release in plan.releases if release not in plan.remove]
-        if plan.action in (CLONE, RELEASE):
-            kept.append(Release(NEW_RELEASE, self.layout.release_path(NEW_RELEASE), plan.target.sha, None))  # the newest
-        after = plan.reuse or (kept[-1] if plan.action in (CLONE, RELEASE) else current)
-        listed = [release.to_dict(after.name if after else None) for release in kept]
-        status = replace(status, release=after and after.path, previous_release=self._previous_path(kept, after), last_switch=self._last_switch())
         return ReleaseResult(
             plan,
             status,
             diff=rendered,
             warnings=warnings,
             removed_backups=list(plan.stale_backups),
-            release=status.release,
-            previous_release=status.previous_release,
             releases=listed,
         )
 
@@ -395,7 +395,7 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
         synced = last_synced_at(self.layout.worktree_dir(name)) if name else None
         status = SyncStatus(SyncState.IN_SYNC, plan.after, plan.after, synced, release=path, previous_release=previous, last_switch=self._last_switch())
         listed = [item.to_dict(name) for item in releases]
-        return ReleaseResult(plan, status, backup_ref, diff, warnings, list(plan.stale_backups), release=path, previous_release=previous, releases=listed)
+        return ReleaseResult(plan, status, backup_ref, diff, warnings, list(plan.stale_backups), releases=listed)
 
     def _last_switch(self) -> dict[str, t.Any] | None:
         history = read_history(self.layout.repo)
