@@ -20,6 +20,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state im
 from ansible_collections.fleetops.gitops.plugins.module_utils._files import open_folder, read_bytes
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
 from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import utc_now
+from ansible_collections.fleetops.gitops.plugins.module_utils._text import strip_prefix
 
 BACKUP_NAMESPACE = "refs/gitops/backups/"
 _INDEX_LIMIT = 1 << 30  # an index of a few million files
@@ -138,7 +139,7 @@ def drop_backups(git: GitRunner, where: t.Sequence[str], refs: t.Sequence[str]) 
 
 def _taken_at(ref: str) -> datetime | None:
     """When a backup was taken, from its name (``<namespace><UTC time>-<commit>``); None for a name of another form."""
-    stamp = ref[len(BACKUP_NAMESPACE) :].split("-", 1)[0]
+    stamp = strip_prefix(ref, BACKUP_NAMESPACE).split("-", 1)[0]
     try:
         return datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=timezone.utc)
     except ValueError:
