@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -30,7 +31,6 @@ UNUSUAL = {
     "a comment after the value": '[remote "origin"]\n\turl = https://h/a.git # old\n',
     "an entry on the header line": '[remote "origin"] url = https://h/a.git\n',
     "the old dotted form": "[remote.origin]\n\turl = https://h/a.git\n",
-    "per-worktree config": '[extensions]\n\tworktreeConfig = true\n[remote "origin"]\n\turl = https://h/a.git\n',
     "a url without a value": '[remote "origin"]\n\turl\n',
     "a header git refuses": '[remote "origin" ]\n\turl = https://h/a.git\n',
     "a tab before the subsection": '[remote\t"origin"]\n\turl = https://h/a.git\n',
@@ -38,15 +38,48 @@ UNUSUAL = {
 }
 
 
-def _checkout(tmp_path: Path, config: str) -> Path:
+_WORKTREE_ON = '[core]\n\trepositoryformatversion = 0\n[extensions]\n\tworktreeConfig = true\n[remote "origin"]\n\turl = https://h/a.git\n'
+WORKTREE = {  # config, config.worktree (None: absent)
+    "the flags git sparse-checkout writes": (_WORKTREE_ON, "[core]\n\tsparseCheckout = true\n\tsparseCheckoutCone = true\n"),
+    "a url the worktree file sets again": (_WORKTREE_ON, '[remote "origin"]\n\turl = https://h/b.git\n'),
+    "flags the worktree file turns off": (_WORKTREE_ON + "[core]\n\tsparseCheckout = yes\n", "[core]\n\tsparseCheckout = off\n"),
+    "no worktree file": (_WORKTREE_ON, None),
+    "a worktree file git does not read": ('[remote "origin"]\n\turl = https://h/a.git\n', "[core]\n\tsparseCheckout = true\n"),
+    "flags with no value": ("[core]\n\tsparseCheckout\n\tsparseCheckoutCone = 1\n", None),
+}
+UNUSUAL_WORKTREE = {
+    "an include in the worktree file": (_WORKTREE_ON, "[include]\n\tpath = other\n"),
+    "a flag git would refuse": (_WORKTREE_ON, "[core]\n\tsparseCheckout = maybe\n"),
+    "no format version": ("[extensions]\n\tworktreeConfig = true\n", "[core]\n\tsparseCheckout = true\n"),
+}
+
+
+def _checkout(tmp_path: Path, config: str, worktree: str | None = None) -> Path:
     run_git("init", "--quiet", str(tmp_path / "co"))
     (tmp_path / "co" / ".git" / "config").write_text(config)
+    if worktree is not None:
+        (tmp_path / "co" / ".git" / "config.worktree").write_text(worktree)
     return tmp_path / "co"
 
 
-def _git_says(checkout: Path, *args: str) -> str | None:
-    done = subprocess.run(["git", "-C", str(checkout), "config", "--local", *args], capture_output=True, text=True, check=False)
+def _git_says(checkout: Path, *args: str, scope: str = "--local") -> str | None:
+    env = {"PATH": os.environ["PATH"], "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1"}
+    done = subprocess.run(["git", "-C", str(checkout), "config", *filter(None, (scope,)), *args], capture_output=True, text=True, check=False, env=env)
     return done.stdout.strip() if done.returncode == 0 else None
+
+
+@pytest.mark.parametrize(("config", "worktree"), WORKTREE.values(), ids=WORKTREE.keys())
+def test_the_worktree_file_is_read_after_the_config_as_git_reads_it(config, worktree, tmp_path):
+    checkout = _checkout(tmp_path, config, worktree)
+    ours = read_plain_config(str(checkout / ".git"), "origin")
+    assert ours is not None and ours.remote_url == _git_says(checkout, "--get", "remote.origin.url", scope="")
+    for name, value in (("core.sparseCheckout", ours.sparse), ("core.sparseCheckoutCone", ours.cone)):
+        assert value is ((_git_says(checkout, "--bool", "--get", name, scope="") or "false") == "true"), name
+
+
+@pytest.mark.parametrize(("config", "worktree"), UNUSUAL_WORKTREE.values(), ids=UNUSUAL_WORKTREE.keys())
+def test_an_unusual_worktree_file_is_left_to_git(config, worktree, tmp_path):
+    assert read_plain_config(str(_checkout(tmp_path, config, worktree) / ".git"), "origin") is None
 
 
 @pytest.mark.parametrize("config", PLAIN.values(), ids=PLAIN.keys())
