@@ -154,6 +154,21 @@ options:
       - Unset (the default), backups do not expire. With O(keep_backups), a backup goes when either says so.
     type: int
     version_added: 1.1.0
+  sparse:
+    description:
+      - A sparse checkout in cone mode - the work tree holds these folders (each with everything in it) and the files
+        directly in the root folder and in each folder on the way to one; the rest of the tree is never written.
+        For example V([config, app/static]).
+      - Folders only, relative to the top of the repository, such as V(config) or V(app/static) - no patterns, no
+        V(..), no C(.git); a folder inside another listed one adds nothing.
+      - A different list, or a checkout made sparse by other means, is a change (drift in M(fleetops.gitops.gitops_drift)),
+        predicted in check mode. Files outside the folders are not drift, and C(--diff) lists only files inside them.
+        Local changes in a folder that leaves the list follow O(local_changes), as any other.
+      - Unset (the default), the whole tree; a sparse checkout made by an earlier run becomes whole again.
+      - Only with O(layout=checkout).
+    type: list
+    elements: str
+    version_added: 1.1.0
   follow_redirects:
     description:
       - What to do when an https server redirects. V(same_origin) follows redirects within the scheme, host and port

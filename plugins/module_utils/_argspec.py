@@ -47,6 +47,7 @@ _SHARED: Spec = {
     "allowed_signers": {"type": "str"},
     "keep_backups": {"type": "int"},
     "backup_max_age": {"type": "int"},
+    "sparse": {"type": "list", "elements": "str"},
 }
 _SHARED.update(  # the release layout, which a drift report's reconcile keeps too
     layout={"type": "str", "default": "checkout", "choices": list(LAYOUTS)},

@@ -19,6 +19,8 @@ from datetime import datetime, timedelta, timezone
 from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import git_dir
 from ansible_collections.fleetops.gitops.plugins.module_utils._files import open_folder, read_bytes
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
+from ansible_collections.fleetops.gitops.plugins.module_utils._private_dir import PrivateDir
+from ansible_collections.fleetops.gitops.plugins.module_utils._sparse import Sparse, in_cone
 from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import utc_now
 from ansible_collections.fleetops.gitops.plugins.module_utils._text import strip_prefix
 
@@ -38,7 +40,8 @@ class Keep:
 
     ``changes``: the working tree and index as found (tracked edits, staged content, untracked files), with the
     ``ignored`` paths the new revision would overwrite; ``commits``: tips of history the reset leaves on no branch.
-    ``leave``: nested repositories, which the reset leaves where they are and so are not copied.
+    ``leave``: nested repositories, which the reset leaves where they are and so are not copied. ``sparse``: the
+    checkout's sparse checkout, when it has one: the files outside it are not on disk, and are not lost.
     """
 
     head: str | None
@@ -47,6 +50,7 @@ class Keep:
     ignored: tuple[str, ...] = ()
     commits: tuple[str, ...] = ()
     leave: tuple[str, ...] = ()
+    sparse: Sparse | None = None
 
 
 def _read_index(git: GitRunner, path: str) -> bytes | None:
@@ -87,7 +91,10 @@ def backup(git: GitRunner, path: str, keep: Keep) -> str | None:
         if head:
             git.run(["-C", path, "read-tree", head], env=env, summary="cannot snapshot local changes")
         left = [f":(exclude,literal){nested}" for nested in keep.leave]  # git add refuses one with no commit
-        git.run(["-C", path, "add", "--all", "--", ".", *left], env=env, summary="cannot snapshot local changes")
+        if keep.sparse is None:
+            git.run(["-C", path, "add", "--all", "--", ".", *left], env=env, summary="cannot snapshot local changes")
+        else:
+            _snapshot_sparse(git, path, keep.sparse, left, env, workdir)
         if keep.ignored:
             git.run(["-C", path, "add", "--force", "--", *keep.ignored], env=env, summary="cannot snapshot ignored files")
         tree = git.run(["-C", path, "write-tree"], env=env).stdout.strip()
@@ -100,6 +107,22 @@ def backup(git: GitRunner, path: str, keep: Keep) -> str | None:
             parents.append(_commit(git, path, index_tree, [head], "index (staged content)", keep))
         commit = _commit(git, path, tree, parents + commits, "local changes", keep)
     return keep_commit(git, path, commit, "local changes")
+
+
+def _snapshot_sparse(git: GitRunner, path: str, sparse: Sparse, left: list[str], env: dict[str, str], workdir: PrivateDir) -> None:
+    """The work tree of a sparse checkout into the fresh index: every file that is there, wherever it is (git add
+    would skip those outside the cone, untracked ones too), and the deletions inside the cone only - outside it,
+    a file that is not there was never checked out. (For patterns not in cone mode no deletion is recorded.)"""
+    plain = ["-c", "core.sparseCheckout=false", "-C", path]
+    git.run([*plain, "add", "--ignore-removal", "--", ".", *left], env=env, summary="cannot snapshot local changes")
+    if sparse.folders is None:
+        return
+    missing = git.run([*plain, "ls-files", "-z", "--deleted", "--"], env=env, summary="cannot snapshot local changes").stdout.split("\0")
+    deleted = [name for name in missing if name and in_cone(name, sparse.folders)]
+    if deleted:  # from a file: there may be more than a command line holds
+        listed = workdir.write_bytes("deleted", "\0".join(deleted).encode())
+        literal = dict(env, GIT_LITERAL_PATHSPECS="1")
+        git.run([*plain, "add", "--all", f"--pathspec-from-file={listed}", "--pathspec-file-nul"], env=literal, summary="cannot snapshot local changes")
 
 
 def _commit(git: GitRunner, path: str, tree: str, parents: t.Sequence[str], what: str, keep: Keep) -> str:

@@ -8,12 +8,13 @@ from __future__ import annotations
 import os
 import pwd
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from ansible_collections.fleetops.gitops.plugins.module_utils._config_file import read_plain_config
+from ansible_collections.fleetops.gitops.plugins.module_utils._config_file import PlainConfig, config_bool, read_plain_config
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import CorruptCheckout, DestinationError, GitCommandError, GitOpsError
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
 from ansible_collections.fleetops.gitops.plugins.module_utils._host_filters import drivers_in
+from ansible_collections.fleetops.gitops.plugins.module_utils._sparse import Sparse, read_sparse
 from ansible_collections.fleetops.gitops.plugins.module_utils._text import strip_prefix
 
 
@@ -50,6 +51,7 @@ class CheckoutState:
     remote_url: str | None = None
     changes: LocalChanges = field(default_factory=LocalChanges)
     problem: str = ""
+    sparse: Sparse = field(default_factory=Sparse)
 
     @property
     def git_dir(self) -> str | None:
@@ -73,11 +75,11 @@ def git_dir(path: str) -> str | None:
     return os.path.normpath(os.path.join(path, target))
 
 
-def read_checkout_state(git: GitRunner, path: str, remote: str) -> CheckoutState:
+def read_checkout_state(git: GitRunner, path: str, remote: str, owner: int | None = None) -> CheckoutState:
     """Read ``path`` without writing anything (``--no-optional-locks`` keeps the index untouched).
 
     A missing path, a file, or a folder without ``.git`` is described, not raised;
-    git failures other than "not a repository" are raised.
+    git failures other than "not a repository" are raised. ``owner``: whose the sparse-checkout file must be.
     """
     if not os.path.lexists(path):
         return CheckoutState(path)
@@ -88,12 +90,10 @@ def read_checkout_state(git: GitRunner, path: str, remote: str) -> CheckoutState
         empty = not os.listdir(path)
         return CheckoutState(path, exists=True, empty=empty, problem="" if empty else "is not a git checkout")
     plain = read_plain_config(directory, remote)
-    url = plain.remote_url if plain is not None else None
     if plain is not None:
         git.filters |= plain.filters  # before the first command that may run a filter: status
     try:
-        if plain is None:
-            url = _ask_config(git, path, remote)  # a .git file that points nowhere is "not a git repository" here
+        config = plain or _ask_config(git, path, remote)  # a .git file that points nowhere is "not a git repository" here
         status = _status(git, path)
     except GitCommandError as error:
         if "not a git repository" in error.stderr:
@@ -101,9 +101,11 @@ def read_checkout_state(git: GitRunner, path: str, remote: str) -> CheckoutState
         if "dubious ownership" in error.stderr:
             raise _foreign_owner(path) from None
         raise
+    url = config.remote_url
     if url is None and plain is not None:
         url = git.run(["-C", path, "config", "--get", "--", f"remote.{remote}.url"], ok=(0, 1)).stdout.strip()
-    return _parse_status(path, status, url or None)
+    found = _parse_status(path, status, url or None)
+    return replace(found, sparse=read_sparse(directory, config.sparse, config.cone, owner))
 
 
 def read_release_state(git: GitRunner, path: str) -> CheckoutState:
@@ -136,25 +138,30 @@ def _status(git: GitRunner, path: str) -> str:
     ).stdout
 
 
-def _ask_config(git: GitRunner, path: str, remote: str) -> str | None:
-    """The remote's URL and the filter drivers, as git reads them (every file, includes followed); one ``git config``.
+def _ask_config(git: GitRunner, path: str, remote: str) -> PlainConfig:
+    """The remote's URL, the filter drivers and the sparse checkout's flags, as git reads them (every file, includes
+    followed); one ``git config``.
 
     ``git config`` itself runs no program. Its answer sets the filter overrides of every later command.
     """
     out = git.run(
-        ["-C", path, "config", "--null", "--get-regexp", "--", rf"^(remote\.{re.escape(remote)}\.url|filter\..*)$"],
+        ["-C", path, "config", "--null", "--get-regexp", "--", rf"^(remote\.{re.escape(remote)}\.url|filter\..*|core\.sparsecheckout(cone)?)$"],
         ok=(0, 1),
         summary=f"cannot read the git config of {path}",
     ).stdout
     url, names = None, []
-    for entry in out.split("\0"):
-        name, _newline, value = entry.partition("\n")
-        if name.lower() == f"remote.{remote.lower()}.url":
+    flags = {"core.sparsecheckout": False, "core.sparsecheckoutcone": False}
+    for entry in filter(None, out.split("\0")):
+        name, newline, value = entry.partition("\n")
+        key = name.lower()
+        if key == f"remote.{remote.lower()}.url":
             url = value  # the last one wins, as with git config --get
+        elif key in flags:
+            flags[key] = bool(config_bool(value if newline else None))
         else:
             names.append(name)
     git.filters |= drivers_in(names)
-    return url
+    return PlainConfig(url, frozenset(), flags["core.sparsecheckout"], flags["core.sparsecheckoutcone"])
 
 
 _DAMAGE = re.compile(

@@ -19,6 +19,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._locks import DEFA
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import is_commit_sha, validate_remote_name
 from ansible_collections.fleetops.gitops.plugins.module_utils._release_options import ReleasePolicy
 from ansible_collections.fleetops.gitops.plugins.module_utils._signatures import SignaturePolicy
+from ansible_collections.fleetops.gitops.plugins.module_utils._sparse import cone_folders
 
 LOCAL_CHANGES = ("backup", "discard", "fail")
 ON_REWRITE = ("follow", "fail")
@@ -42,6 +43,7 @@ class SyncOptions:
     mode: int | None = None
     keep_backups: int | None = None  # None: every backup ref is kept
     backup_max_age: int | None = None  # days
+    sparse: tuple[str, ...] | None = None  # cone mode's folders; None: the whole tree
     access: RemoteAccess = RemoteAccess()
     signatures: SignaturePolicy = SignaturePolicy()
     releases: ReleasePolicy = ReleasePolicy()
@@ -61,6 +63,9 @@ class SyncOptions:
                 raise InvalidOption(name, f"must be 1 or more, not {getattr(self, name)}; leave it unset to keep every backup")
         if self.mode is not None and not 0 <= self.mode <= 0o7777:
             raise InvalidOption("mode", f"must be a permission mode such as 0750, not {self.mode:o}")
+        object.__setattr__(self, "sparse", cone_folders("sparse", self.sparse))  # a list given, kept as git keeps it
+        if self.sparse is not None and self.releases.releases:
+            raise InvalidOption("sparse", "works with layout: checkout only; the release layout makes whole trees")
 
     @classmethod
     def from_params(cls, params: t.Mapping[str, t.Any]) -> SyncOptions:

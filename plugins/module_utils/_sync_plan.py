@@ -15,6 +15,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRun
 from ansible_collections.fleetops.gitops.plugins.module_utils._history import Distance, Where
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import Target
 from ansible_collections.fleetops.gitops.plugins.module_utils._repair import Leftover
+from ansible_collections.fleetops.gitops.plugins.module_utils._sparse import Sparse, cone_pathspecs
 from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import Record
 from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncStatus
 
@@ -117,13 +118,17 @@ class SyncResult:
         return result
 
 
-def render_diff(git: GitRunner, where: Where, dest: str, plan: SyncPlan) -> dict[str, str]:
-    """Revisions, branch and local changes before and after, plus the files that change between them."""
+def render_diff(git: GitRunner, where: Where, dest: str, plan: SyncPlan, sparse: tuple[str, ...] | None = None) -> dict[str, str]:
+    """Revisions, branch and local changes before and after, plus the files that change between them (with
+    ``sparse``, only those the work tree holds)."""
     state, target = plan.state, plan.target
     before = [f"revision: {state.head}", f"branch: {state.branch or '(detached)'}"] if state.is_checkout else ["(no checkout)"]
+    after = [f"revision: {target.sha}", f"branch: {target.branch or '(detached)'}"]
+    if sparse is not None or state.sparse.enabled:
+        before += [f"sparse checkout: {state.sparse.describe()}"] if state.is_checkout else []
+        after.append(f"sparse checkout: {Sparse(sparse).describe()}")
     changes = plan.local_changes
     before += [f"{kind}: {p}" for kind in ("modified", "untracked", "overwritten") for p in changes[kind]]
-    after = [f"revision: {target.sha}", f"branch: {target.branch or '(detached)'}"]
     result = {
         "before_header": f"{dest} ({short(state.head)})",
         "after_header": f"{dest} ({short(target.sha)})",
@@ -132,7 +137,20 @@ def render_diff(git: GitRunner, where: Where, dest: str, plan: SyncPlan) -> dict
     }
     if state.head and state.head != target.sha:
         files = git.run(
-            [*where.args, "diff", "--name-status", "--no-renames", "--no-ext-diff", "--no-textconv", state.head, target.sha, "--"], ok=(0, 128), env=where.env
+            [
+                *where.args,
+                "diff",
+                "--name-status",
+                "--no-renames",
+                "--no-ext-diff",
+                "--no-textconv",
+                state.head,
+                target.sha,
+                "--",
+                *(cone_pathspecs(sparse) if sparse is not None else ()),
+            ],
+            ok=(0, 128),
+            env=where.env,
         )
         if files.rc == 0:
             result["prepared"] = f"files changed from {short(state.head)} to {short(target.sha)}:\n{files.stdout}"

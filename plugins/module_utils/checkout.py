@@ -65,6 +65,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._refs import (
 )
 from ansible_collections.fleetops.gitops.plugins.module_utils._repair import find_leftovers, remove_leftovers
 from ansible_collections.fleetops.gitops.plugins.module_utils._signatures import verify
+from ansible_collections.fleetops.gitops.plugins.module_utils._sparse import set_sparse, sparse_findings
 from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import Record, last_synced_at, record_sync
 from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncState, SyncStatus
 from ansible_collections.fleetops.gitops.plugins.module_utils._sync_plan import (
@@ -161,7 +162,7 @@ class GitOpsSynchronizer:
                 status = SyncStatus(SyncState.IN_SYNC, plan.after, plan.after, last_synced_at(git_dir(self.dest)))
                 result = SyncResult(plan, status, backup_ref=backup_ref, warnings=warnings, removed_backups=stale)
                 if diff:
-                    result.diff = render_diff(git, Where.checkout(self.dest), self.dest, plan)
+                    result.diff = render_diff(git, Where.checkout(self.dest), self.dest, plan, self.options.sparse)
                 return result
         except GitOpsError as error:
             error.revisions = (known.get("desired"), known.get("actual"))
@@ -187,7 +188,7 @@ class GitOpsSynchronizer:
                 last_synced_at(plan.state.git_dir),
                 list(plan.findings) if plan.changed else [],
             )
-            rendered = render_diff(git, where, self.dest, plan) if diff else None
+            rendered = render_diff(git, where, self.dest, plan, self.options.sparse) if diff else None
             return SyncResult(plan, status, diff=rendered, warnings=warnings, removed_backups=self._stale_backups(git, plan))
 
     @contextlib.contextmanager
@@ -228,7 +229,7 @@ class GitOpsSynchronizer:
     def _read(self, git: GitRunner, version: str, revision: str | None, known: dict[str, str | None]) -> tuple[CheckoutState, Target]:
         """The checkout as found and the commit ``version`` names; refuses a dest that is not a checkout of ``repo``."""
         try:
-            state = read_checkout_state(git, self.dest, self.options.remote)
+            state = read_checkout_state(git, self.dest, self.options.remote, self.owner_uid)
         except GitCommandError as error:
             raise corrupt_or(error, self.dest) from None
         known["actual"] = state.head
@@ -275,9 +276,10 @@ class GitOpsSynchronizer:
         divergence = divergence_of(distance, state.head, record, target, shallow=where.shallow)
         findings = find_drift(state, Desired(target.sha, target.branch, self.options.remote, distance, divergence == REWRITTEN))
         mode = self._mode_findings()
-        changing = state.head != target.sha or bool(state.changes) or bool(mode)
+        sparse = sparse_findings(state.sparse, self.options.sparse)
+        changing = state.head != target.sha or bool(state.changes) or bool(mode) or bool(sparse)
         action = UPDATE if changing else REFRESH if findings or (record and record.revision != state.head) else NONE
-        plan = SyncPlan(state, target, action, tuple(findings + mode), divergence, found, record=record, shallow=where.shallow)
+        plan = SyncPlan(state, target, action, tuple(findings + mode + sparse), divergence, found, record=record, shallow=where.shallow)
         if plan.action == UPDATE:
             plan = self._with_risk(git, plan, where, distance, flagged_entries(git, self.dest))
         self._refuse(plan)
@@ -349,12 +351,18 @@ class GitOpsSynchronizer:
             if why == REWRITTEN or (why == LOCAL_COMMITS and self.options.local_changes == "backup")
         ]
         changes = bool(state.changes or risk.flagged or risk.overwritten) and self.options.local_changes == "backup"
-        backup_ref = backup(git, self.dest, Keep(state.head, target.sha, changes, risk.overwritten or (), tuple(keep), state.changes.nested))
+        backup_ref = backup(
+            git,
+            self.dest,
+            Keep(state.head, target.sha, changes, risk.overwritten or (), tuple(keep), state.changes.nested, state.sparse if state.sparse.enabled else None),
+        )
         for flag in ("--no-assume-unchanged", "--no-skip-worktree") if risk.flagged else ():  # one flag per update-index
             git.run(["-C", self.dest, "update-index", flag, "--", *risk.flagged], summary="cannot clear the index flags")
         self._switch(git, self.dest, target, state.upstream)
         if state.changes.untracked:
             git.run(["-C", self.dest, "clean", "-d", "--force", "--quiet", "--"], summary="cannot remove untracked files")
+        if sparse_findings(state.sparse, self.options.sparse):  # on the clean tree: nothing of the user's is in the way
+            set_sparse(git, self.dest, self.options.sparse)
         self._apply_mode(self.dest)
         self._record(state.git_dir or "", target, version)
         return plan, backup_ref
@@ -394,6 +402,8 @@ class GitOpsSynchronizer:
             git.run([*args, "--", self.url.clean, work], summary=f"cannot clone {self.url.display}", network=True)
             self._fetch(git, work, target, only_if_missing=True)
             verify(git, Where.checkout(work), target, self.options.signatures)
+            if self.options.sparse is not None:  # before the first checkout: no file outside the cone is ever written
+                set_sparse(git, work, self.options.sparse)
             self._switch(git, work, target, f"{self.options.remote}/{target.name}")
             self._apply_mode(work)
             self._record(os.path.join(work, ".git"), target, version)

@@ -36,6 +36,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._options import Dr
 from ansible_collections.fleetops.gitops.plugins.module_utils._peek import ahead_behind
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import BRANCH, Target, resolve, validate_ref_name
 from ansible_collections.fleetops.gitops.plugins.module_utils._release_layout import Layout, current_release
+from ansible_collections.fleetops.gitops.plugins.module_utils._sparse import sparse_findings
 from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import Record, last_synced_at, record_sync, utc_now
 from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncState, SyncStatus
 from ansible_collections.fleetops.gitops.plugins.module_utils._sync_plan import REWRITTEN, divergence_of
@@ -115,7 +116,7 @@ class GitOpsSynchronizer:
             try:
                 if self.options.releases.releases:
                     current_release(Layout.of(self.repo_path, self.options.releases.releases_dir))  # refuses all but a release's link
-                state = read_checkout_state(git, self.repo_path, self.options.remote)
+                state = read_checkout_state(git, self.repo_path, self.options.remote, self.run_as.uid if self.run_as else None)
                 self.checkout = state
                 self._trust_configured_origin(git, state)
                 desired = self._get_head_revision(git, state)
@@ -141,6 +142,8 @@ class GitOpsSynchronizer:
                         self.repo_url,
                     ),
                 )
+                if state.is_checkout:
+                    findings += sparse_findings(state.sparse, self.options.sparse)  # what a reconcile would set
             except GitOpsError as error:
                 self._fail(str(error), error)
                 self._status = SyncStatus(SyncState.ERROR, None, None, self._status.last_synced_at, [str(error)])
@@ -249,7 +252,7 @@ class GitOpsSynchronizer:
                 return self._get_head_revision(own, state)
         try:
             if state is None:  # called on its own (the spec's method): the checkout says which remote to ask
-                state = read_checkout_state(git, self.repo_path, self.options.remote)
+                state = read_checkout_state(git, self.repo_path, self.options.remote, self.run_as.uid if self.run_as else None)
                 self._trust_configured_origin(git, state)
             if self.options.compare_to == "remote":
                 url = self.repo_url or self._configured_url(state)

@@ -191,6 +191,10 @@ options:
       backup_max_age:
         description: See O(backup_max_age).
         type: int
+      sparse:
+        description: See O(sparse).
+        type: list
+        elements: str
       layout:
         description: See O(layout).
         type: str

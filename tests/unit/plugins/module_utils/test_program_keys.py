@@ -203,6 +203,9 @@ def test_no_config_key_makes_git_run_a_program(key, make_upstream, tmp_path, mon
     (dest / "file0.txt").write_text("discarded\n")
     assert GitOpsSynchronizer(url, str(dest), access=access, local_changes="discard").run("main").changed
     assert run_git("-C", str(dest), "rev-parse", "HEAD") == upstream.head() and (dest / "file0.txt").read_text() != "discarded\n"
+    assert GitOpsSynchronizer(url, str(dest), access=access, sparse=["sub"]).run("main").changed  # sparse-checkout set
+    (dest / "kept.txt").write_text("untracked in a sparse checkout\n")
+    assert GitOpsSynchronizer(url, str(dest), access=access).run("main").backup_ref  # its backup, and disable
     assert not GitOpsSynchronizer(url, str(dest), access=access).run("main").changed  # a no-op
     assert trap.ran() == [], f"{key.key} ran {trap.ran()}"
     assert not {"gc", "maintenance", "submodule"} & set(git_counter.subcommands())  # nor what runs more of them
