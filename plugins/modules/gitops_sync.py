@@ -40,7 +40,8 @@ options:
       - A name that is both a branch and a tag means the branch; C(refs/heads/NAME) and C(refs/tags/NAME) say which.
       - >-
         Moving HEAD between a branch and a tag on the same commit is not a change (RV(action=refresh)): C(changed)
-        is true only when the revision changes, local changes are removed, the checkout is cloned or its mode set.
+        is true only when the revision changes, local changes are removed, the checkout is cloned, its mode set or
+        its O(sparse) folders change.
     type: str
     default: HEAD
     aliases: [branch]
