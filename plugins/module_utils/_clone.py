@@ -13,11 +13,14 @@ link. git itself runs as the owner and writes only what the owner could write an
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import stat
 import typing as t
 
+from ansible_collections.fleetops.gitops.plugins.module_utils._errors import DestinationError
 from ansible_collections.fleetops.gitops.plugins.module_utils._files import make_folder, open_folder, remove_tree, stat_entry
+from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
 from ansible_collections.fleetops.gitops.plugins.module_utils._processes import this_process
 from ansible_collections.fleetops.gitops.plugins.module_utils._repair import clone_prefix
 
@@ -45,3 +48,16 @@ def clone_beside(dest: str, owner: tuple[int, int] | None, make: t.Callable[[str
             raise
     finally:
         os.close(folder)
+
+
+def refuse_configured_remote(git: GitRunner, remote: str) -> None:
+    """A clone reads ``remote.<remote>.*`` from the host's config files (system and global), and there the first
+    ``uploadpack`` or ``url`` wins over any given on the command line: such a section is refused, not used."""
+    found = git.run(["config", "--name-only", "--get-regexp", "--", f"^remote\\.{re.escape(remote)}\\."], ok=(0, 1)).stdout.split()
+    if found:
+        raise DestinationError(
+            "remote",
+            f"the git configuration of this host sets {', '.join(sorted(set(found)))}; a clone "
+            f"would use it, so nothing was cloned. Remove it from the system or global git config "
+            f"(git config --show-origin --get-regexp '^remote\\.{remote}\\.')",
+        )

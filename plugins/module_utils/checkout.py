@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 import stat
 import typing as t
 from dataclasses import replace
@@ -33,7 +32,7 @@ from dataclasses import replace
 from ansible_collections.fleetops.gitops.plugins.module_utils._at_risk import AtRisk, flagged_entries, moved_branch, overwritten_paths
 from ansible_collections.fleetops.gitops.plugins.module_utils._backup import Keep, backup, drop_backups, stale_backups
 from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState, corrupt_or, git_dir, read_checkout_state
-from ansible_collections.fleetops.gitops.plugins.module_utils._clone import clone_beside
+from ansible_collections.fleetops.gitops.plugins.module_utils._clone import clone_beside, refuse_configured_remote
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import (
     DestinationError,
     GitCommandError,
@@ -389,7 +388,7 @@ class GitOpsSynchronizer:
 
     def _clone(self, git: GitRunner, target: Target, version: str) -> None:
         """Clone beside ``dest`` and rename into place, so an interrupted clone never looks like a checkout."""
-        self._refuse_configured_remote(git)
+        refuse_configured_remote(git, self.options.remote)
 
         def make(work: str) -> None:
             args = ["clone", "--quiet", "--no-checkout", "--origin", self.options.remote]
@@ -409,18 +408,6 @@ class GitOpsSynchronizer:
             self._record(os.path.join(work, ".git"), target, version)
 
         clone_beside(resolve(self.dest), self.owner, make)  # a link at dest stays a link (if root's): its target gets the clone
-
-    def _refuse_configured_remote(self, git: GitRunner) -> None:
-        """A clone reads ``remote.<remote>.*`` from the host's config files (system and global), and there the first
-        ``uploadpack`` or ``url`` wins over any given on the command line: such a section is refused, not used."""
-        found = git.run(["config", "--name-only", "--get-regexp", "--", f"^remote\\.{re.escape(self.options.remote)}\\."], ok=(0, 1)).stdout.split()
-        if found:
-            raise DestinationError(
-                "remote",
-                f"the git configuration of this host sets {', '.join(sorted(set(found)))}; a clone "
-                f"would use it, so nothing was cloned. Remove it from the system or global git config "
-                f"(git config --show-origin --get-regexp '^remote\\.{self.options.remote}\\.')",
-            )
 
     def _fetch(self, git: GitRunner, path: str, target: Target, *, state: CheckoutState | None = None, only_if_missing: bool = False) -> Distance | None:
         """Fetch the target into ``path``; the distance from the checkout's HEAD (``state``) to it, which also proves

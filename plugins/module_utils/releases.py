@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 from ansible_collections.fleetops.gitops.plugins.module_utils._at_risk import flagged_entries
 from ansible_collections.fleetops.gitops.plugins.module_utils._backup import Keep, backup, drop_backups, stale_backups
 from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState, read_release_state
-from ansible_collections.fleetops.gitops.plugins.module_utils._clone import clone_beside
+from ansible_collections.fleetops.gitops.plugins.module_utils._clone import clone_beside, refuse_configured_remote
 from ansible_collections.fleetops.gitops.plugins.module_utils._config_file import read_plain_config
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import (
     DestinationError,
@@ -342,7 +342,7 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
 
     def _clone_repository(self, git: GitRunner, target: Target) -> None:
         """The shared bare repository, cloned beside where it goes and renamed into place when complete."""
-        self._refuse_configured_remote(git)
+        refuse_configured_remote(git, self.options.remote)
 
         def make(work: str) -> None:
             args = ["clone", "--quiet", "--bare", "--origin", self.options.remote]
