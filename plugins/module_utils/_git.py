@@ -41,42 +41,15 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._watchdog import M
 DEFAULT_TIMEOUT = 300.0
 
 # Variables that would point git at another repository, inject config or prompt: never inherited.
-_DROPPED_ENV = frozenset(
-    (
-        "GIT_DIR",
-        "GIT_WORK_TREE",
-        "GIT_INDEX_FILE",
-        "GIT_OBJECT_DIRECTORY",
-        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-        "GIT_COMMON_DIR",
-        "GIT_NAMESPACE",
-        "GIT_CEILING_DIRECTORIES",
-        "GIT_DISCOVERY_ACROSS_FILESYSTEM",
-        "GIT_CONFIG",
-        "GIT_CONFIG_PARAMETERS",
-        "GIT_CONFIG_COUNT",
-        "GIT_EXEC_PATH",
-        "GIT_PREFIX",
-        "GIT_QUARANTINE_PATH",
-        "GIT_REPLACE_REF_BASE",
-        "GIT_NO_REPLACE_OBJECTS",
-        "GIT_SHALLOW_FILE",
-        "GIT_ALLOW_PROTOCOL",
-        "GIT_PROTOCOL_FROM_USER",
-        "GIT_ASKPASS",
-        "SSH_ASKPASS",
-        "GIT_SSH",
-        "GIT_SSH_COMMAND",
-        "GIT_EDITOR",
-        "GIT_PAGER",
-        "GIT_EXTERNAL_DIFF",
-        "GIT_TERMINAL_PROMPT",
-        "GIT_FLUSH",
-        "GIT_PROXY_COMMAND",
-        "GNUPGHOME",
-        "LANGUAGE",
-    )
-)
+# fmt: off
+_DROPPED_ENV = frozenset((
+    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NAMESPACE",
+    "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM", "GIT_CONFIG", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT", "GIT_EXEC_PATH",
+    "GIT_PREFIX", "GIT_QUARANTINE_PATH", "GIT_REPLACE_REF_BASE", "GIT_NO_REPLACE_OBJECTS", "GIT_SHALLOW_FILE", "GIT_ALLOW_PROTOCOL",
+    "GIT_PROTOCOL_FROM_USER", "GIT_ASKPASS", "SSH_ASKPASS", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_EDITOR", "GIT_PAGER", "GIT_EXTERNAL_DIFF",
+    "GIT_TERMINAL_PROMPT", "GIT_FLUSH", "GIT_PROXY_COMMAND", "GNUPGHOME", "LANGUAGE",
+))
+# fmt: on
 _DROPPED_PREFIXES = ("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_", "GIT_TRACE")
 
 # What makes git ask for credentials, and for which origin: a credential helper of ours, given on the command line
@@ -130,10 +103,12 @@ class Remote:
 
     git reads a URL given to those commands as a remote's name first: a ``[remote "<the URL>"]`` section in any
     config file would choose the URL fetched and the upload-pack program run. A random name matches no section;
-    its URL is set on the command line.
+    its URL is set on the command line. ``promisor``: the filter of a partial clone's fetch - the name is then a
+    promisor remote on the command line too, so git writes no section for it in the repository's config.
     """
 
     url: str
+    promisor: str | None = None
 
 
 class Deadline:
@@ -145,6 +120,18 @@ class Deadline:
 
     def remaining(self) -> float:
         return max(0.0, self._end - time.monotonic())
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One git command as asked for, before it becomes a process (again, when a network one is retried)."""
+
+    args: t.Sequence[str | Remote]
+    ok: t.Container[int]
+    env: t.Mapping[str, str] | None
+    summary: str
+    network: bool
+    data: str | None = None  # for stdin
 
 
 @dataclass(frozen=True)
@@ -214,23 +201,33 @@ class GitRunner:
         """Run ``git <args>``; raise GitCommandError unless the exit code is in ``ok``.
 
         A ``Remote`` in ``args`` becomes a random remote name whose URL is set on the command line.
+        Only a ``network`` command may reach a transport: any other gets an empty allow-list, so that a partial
+        clone's lazy fetch (a remote and its programs as the config files name them) can never start.
         A ``network`` command that fails for a transient reason (a refused or
         reset connection, an HTTP 5xx, ...) is tried again, ``access.retries``
         times, after 1, 2, 4... seconds, within the deadline; a permanent
         failure (authentication, not found) is not.
         """
+        return self._retrying(_Call(args, ok, env, summary, network))
+
+    def fetch_names(self, args: t.Sequence[str | Remote], names: t.Iterable[str], *, env: t.Mapping[str, str], summary: str) -> GitResult:
+        """Run the network command ``git <args>`` (a ``fetch --stdin``) with ``names`` on its stdin, one per line:
+        as many object names as a tree holds, more than a command line takes."""
+        return self._retrying(_Call(args, (0,), env, summary, True, "".join(f"{name}\n" for name in names)))
+
+    def _retrying(self, call: _Call) -> GitResult:
         attempt = 0
         while True:
             try:
-                result = self._run_once(args, ok=ok, env=env, summary=summary)
-                if network:
-                    self._check_redirect(result, summary)
+                result = self._run_once(call)
+                if call.network:
+                    self._check_redirect(result, call.summary)
                 return result
             except GitTimeout:
                 raise
             except GitCommandError as error:
                 pause = 2.0**attempt
-                if not (network and attempt < self.access.retries and _transient(error.stderr) and self.deadline.remaining() > pause):
+                if not (call.network and attempt < self.access.retries and _transient(error.stderr) and self.deadline.remaining() > pause):
                     raise
             time.sleep(pause)
             attempt += 1
@@ -255,16 +252,18 @@ class GitRunner:
         shown = tuple(self.redact(word) for word in argv)
         return self._execute(_Invocation(list(argv), shown, env, ok=_ANY_EXIT, summary=summary, cwd=cwd))
 
-    def _run_once(self, args: t.Sequence[str | Remote], *, ok: t.Container[int], env: t.Mapping[str, str] | None, summary: str) -> GitResult:
-        drivers = self.filters | host_filters(self) if may_filter(args) else self.filters
+    def _run_once(self, call: _Call) -> GitResult:
+        drivers = self.filters | host_filters(self) if may_filter(call.args) else self.filters
         config = [*COMMAND_LINE_OVERRIDES, *filter_overrides(drivers), *self._limits()]
         words, shown = [], ["git"]
-        for arg in args:
+        for arg in call.args:
             if isinstance(arg, Remote):
                 name = f"fleetops-gitops-{secrets.token_hex(8)}"
                 config.append(f"remote.{name}.url={arg.url}")
                 if is_local(arg.url):
                     config.append(f"remote.{name}.uploadpack={LOCAL_UPLOAD_PACK}")
+                if arg.promisor:
+                    config += [f"remote.{name}.promisor=true", f"remote.{name}.partialclonefilter={arg.promisor}"]
                 words.append(name)
                 shown.append(self.redact(arg.url))
             else:
@@ -273,8 +272,11 @@ class GitRunner:
         argv = [git_executable(), "--no-pager"]
         for item in config:
             argv += ["-c", item]
-        environment = dict(self._environment(), FLEETOPS_GITOPS_ORIGIN=self.origin or "", **(env or {}))
-        return self._execute(_Invocation(argv + words, tuple(shown), environment, ok, summary))
+        environment = dict(self._environment(), FLEETOPS_GITOPS_ORIGIN=self.origin or "", **(call.env or {}))
+        if not call.network:
+            environment.update(GIT_ALLOW_PROTOCOL="", GIT_NO_LAZY_FETCH="1")  # no transport; a git that knows the variable does not try
+        data = None if call.data is None else call.data.encode()
+        return self._execute(_Invocation(argv + words, tuple(shown), environment, call.ok, call.summary, data))
 
     def _execute(self, command: _Invocation) -> GitResult:
         shown, data = command.shown, command.data

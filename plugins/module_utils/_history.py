@@ -31,10 +31,16 @@ class Where:
         return cls(("-C", path), shallow=bool(git_dir) and os.path.lexists(os.path.join(git_dir or "", "shallow")))
 
 
+# rev-list asked about a commit that is not here does not try git's lazy fetch first (in a partial clone it would,
+# and fail: no git command but a fetch of ours may reach a transport); a missing object is still an error.
+_NO_LAZY_FETCH = ("--missing=allow-promisor",)
+
+
 def distance_between(git: GitRunner, where: Where, first: str, second: str) -> Distance | None:
     """(commits only in ``first``, commits only in ``second``) with one ``git rev-list``; None when either commit,
     or the history between them, is not in the repository."""
-    result = git.run([*where.args, "rev-list", "--left-right", "--count", "--end-of-options", f"{first}...{second}", "--"], ok=(0, 128), env=where.env)
+    counting = ["rev-list", *_NO_LAZY_FETCH, "--left-right", "--count", "--end-of-options", f"{first}...{second}", "--"]
+    result = git.run([*where.args, *counting], ok=(0, 128), env=where.env)
     if result.rc != 0:
         return None
     ahead, behind = (int(n) for n in result.stdout.split())
@@ -50,7 +56,7 @@ def how_far(git: GitRunner, where: Where, actual: str | None, desired: str | Non
 
 
 def has_commit(git: GitRunner, where: Where, sha: str) -> bool:
-    return git.run([*where.args, "cat-file", "-e", f"{sha}^{{commit}}"], ok=(0, 1, 128), env=where.env).rc == 0
+    return git.run([*where.args, "rev-list", *_NO_LAZY_FETCH, "--no-walk", "--end-of-options", f"{sha}^{{commit}}", "--"], ok=(0, 128), env=where.env).rc == 0
 
 
 def object_type(git: GitRunner, where: Where, sha: str) -> str | None:

@@ -27,7 +27,7 @@ def test_a_branch_updates_its_remote_tracking_ref_only(upstream, checkout, git_c
     new = upstream.commit()
     git_counter.reset()
     _fetch(upstream, checkout, Target(BRANCH, "main", new))
-    assert git_counter.subcommands() == ["fetch", "cat-file"]  # the fetch, then: is the commit here
+    assert git_counter.subcommands() == ["fetch", "rev-list"]  # the fetch, then: is the commit here
     assert run_git("-C", str(checkout), "rev-parse", "refs/remotes/origin/main") == new
     assert run_git("-C", str(checkout), "rev-parse", "HEAD") != new
 
@@ -36,7 +36,7 @@ def test_a_commit_already_here_is_not_fetched(upstream, checkout, git_counter):
     head = upstream.head()
     git_counter.reset()
     _fetch(upstream, checkout, Target(COMMIT, None, head))
-    assert git_counter.subcommands() == ["cat-file"]
+    assert git_counter.subcommands() == ["rev-list"]
 
 
 def test_a_commit_the_remote_does_not_have_is_named_as_the_version(upstream, checkout):

@@ -16,9 +16,9 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._errors import Git
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
 
 
-def _environment(git: GitRunner) -> dict[str, str]:
+def _environment(git: GitRunner, *, network: bool = True) -> dict[str, str]:
     """The environment git gives its children, read through a shell alias run outside any repository."""
-    out = git.run(["-C", "/", "-c", "alias.showenv=!env", "showenv"]).stdout
+    out = git.run(["-C", "/", "-c", "alias.showenv=!env", "showenv"], network=network).stdout
     return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
 
@@ -37,6 +37,13 @@ def test_environment_is_c_locale_without_prompts_or_inherited_redirections(monke
     assert env["GIT_PROXY_COMMAND"] == ""
     assert env["GIT_SSL_CAINFO"] == "/kept.pem"
     assert os.path.basename(env["GIT_ASKPASS"]) == "false"
+
+
+def test_only_a_network_command_may_reach_a_transport():
+    """A partial clone's lazy fetch would reach the remote its config names: every other command gets no transport."""
+    env = _environment(GitRunner(), network=False)
+    assert (env["GIT_ALLOW_PROTOCOL"], env["GIT_NO_LAZY_FETCH"]) == ("", "1")
+    assert "GIT_NO_LAZY_FETCH" not in _environment(GitRunner())
 
 
 def _helper_answer(git: GitRunner, request: str) -> str:
@@ -86,7 +93,7 @@ def test_a_deadline_stops_a_hanging_command(servers):
     git = GitRunner(timeout=1)
     start = time.monotonic()
     with pytest.raises(GitTimeout):
-        git.run(["ls-remote", f"{servers.blackhole_url}/x"])
+        git.run(["ls-remote", f"{servers.blackhole_url}/x"], network=True)
     assert time.monotonic() - start < 5
     with pytest.raises(GitTimeout, match="already used up"):
         git.run(["version"])
