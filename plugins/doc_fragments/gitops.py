@@ -169,6 +169,23 @@ options:
     type: list
     elements: str
     version_added: 1.1.0
+  filter:
+    description:
+      - Make the clone a partial clone with this filter - the history's file contents (V(blob:none)), also its folder
+        listings (V(tree:0)), or the files larger than a size (V(blob:limit=1m), in bytes or with a V(k), V(m) or V(g)
+        suffix) stay on the server until a checkout needs them. Every later fetch of the checkout uses the filter too.
+      - What a checkout needs that the filter left out - the files of the revision, only those of the O(sparse) folders
+        in a sparse checkout, and with V(tree:0) its folder listings - is fetched before git writes the work tree,
+        by the same fetch as every other one (credentials, deadline, allowed transports). git never fetches anything
+        by itself - its "lazy fetch", which would use the remote as the checkout's git config names it - so check
+        mode and drift reports never write into C(.git), and a git command that would need a missing object fails instead.
+      - Set at the clone. On a partial clone a different filter is used from the next fetch on; a full clone stays full.
+      - The server must allow filters (C(uploadpack.allowFilter), on by default at the big hosting services) and git's
+        protocol version 2 (git's default since 2.26); without filter support the clone is a full one.
+      - Works with a shallow clone, with O(sparse) and with both layouts (the release layout's shared repository is the
+        partial clone).
+    type: str
+    version_added: 1.1.0
   follow_redirects:
     description:
       - What to do when an https server redirects. V(same_origin) follows redirects within the scheme, host and port

@@ -48,6 +48,7 @@ _SHARED: Spec = {
     "keep_backups": {"type": "int"},
     "backup_max_age": {"type": "int"},
     "sparse": {"type": "list", "elements": "str"},
+    "filter": {"type": "str"},
 }
 _SHARED.update(  # the release layout, which a drift report's reconcile keeps too
     layout={"type": "str", "default": "checkout", "choices": list(LAYOUTS)},

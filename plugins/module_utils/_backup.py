@@ -97,7 +97,9 @@ def backup(git: GitRunner, path: str, keep: Keep) -> str | None:
             _snapshot_sparse(git, path, keep.sparse, left, env, workdir)
         if keep.ignored:
             git.run(["-C", path, "add", "--force", "--", *keep.ignored], env=env, summary="cannot snapshot ignored files")
-        tree = git.run(["-C", path, "write-tree"], env=env).stdout.strip()
+        # A sparse snapshot names HEAD's files outside the cone as HEAD does: a partial clone may not have their
+        # contents (they are on the server, nothing of the user's), which write-tree would otherwise refuse.
+        tree = git.run(["-C", path, "write-tree", *(["--missing-ok"] if keep.sparse else [])], env=env).stdout.strip()
         parents = [head] if head else []
         index = _read_index(git, path) if head else None
         if index is not None:  # the staged content, from a copy: write-tree writes the index it reads

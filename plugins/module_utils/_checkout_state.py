@@ -10,7 +10,7 @@ import pwd
 import re
 from dataclasses import dataclass, field, replace
 
-from ansible_collections.fleetops.gitops.plugins.module_utils._config_file import PlainConfig, config_bool, read_plain_config
+from ansible_collections.fleetops.gitops.plugins.module_utils._config_file import PlainConfig, config_bool, partial_filter, read_plain_config
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import CorruptCheckout, DestinationError, GitCommandError, GitOpsError
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
 from ansible_collections.fleetops.gitops.plugins.module_utils._host_filters import drivers_in
@@ -52,6 +52,7 @@ class CheckoutState:
     changes: LocalChanges = field(default_factory=LocalChanges)
     problem: str = ""
     sparse: Sparse = field(default_factory=Sparse)
+    partial: str | None = None  # the partial clone filter of its remote; None: a full clone
 
     @property
     def git_dir(self) -> str | None:
@@ -93,7 +94,7 @@ def read_checkout_state(git: GitRunner, path: str, remote: str, owner: int | Non
     if plain is not None:
         git.filters |= plain.filters  # before the first command that may run a filter: status
     try:
-        config = plain or _ask_config(git, path, remote)  # a .git file that points nowhere is "not a git repository" here
+        config = plain or config_from_git(git, path, remote)  # a .git file that points nowhere is "not a git repository" here
         status = _status(git, path)
     except GitCommandError as error:
         if "not a git repository" in error.stderr:
@@ -105,7 +106,7 @@ def read_checkout_state(git: GitRunner, path: str, remote: str, owner: int | Non
     if url is None and plain is not None:
         url = git.run(["-C", path, "config", "--get", "--", f"remote.{remote}.url"], ok=(0, 1)).stdout.strip()
     found = _parse_status(path, status, url or None)
-    return replace(found, sparse=read_sparse(directory, config.sparse, config.cone, owner))
+    return replace(found, sparse=read_sparse(directory, config.sparse, config.cone, owner), partial=config.partial)
 
 
 def read_release_state(git: GitRunner, path: str) -> CheckoutState:
@@ -138,30 +139,35 @@ def _status(git: GitRunner, path: str) -> str:
     ).stdout
 
 
-def _ask_config(git: GitRunner, path: str, remote: str) -> PlainConfig:
-    """The remote's URL, the filter drivers and the sparse checkout's flags, as git reads them (every file, includes
-    followed); one ``git config``.
+def config_from_git(git: GitRunner, path: str, remote: str) -> PlainConfig:
+    """The remote's URL and partial clone filter, the filter drivers and the sparse checkout's flags, as git reads
+    them (every file, includes followed); one ``git config``.
 
     ``git config`` itself runs no program. Its answer sets the filter overrides of every later command.
     """
+    keys = rf"^(remote\.{re.escape(remote)}\.(url|promisor|partialclonefilter)|filter\..*|core\.sparsecheckout(cone)?)$"
     out = git.run(
-        ["-C", path, "config", "--null", "--get-regexp", "--", rf"^(remote\.{re.escape(remote)}\.url|filter\..*|core\.sparsecheckout(cone)?)$"],
+        ["-C", path, "config", "--null", "--get-regexp", "--", keys],
         ok=(0, 1),
         summary=f"cannot read the git config of {path}",
     ).stdout
-    url, names = None, []
-    flags = {"core.sparsecheckout": False, "core.sparsecheckoutcone": False}
+    url, names, spec = None, [], None
+    flags = {"core.sparsecheckout": False, "core.sparsecheckoutcone": False, "promisor": False}
     for entry in filter(None, out.split("\0")):
         name, newline, value = entry.partition("\n")
         key = name.lower()
         if key == f"remote.{remote.lower()}.url":
             url = value  # the last one wins, as with git config --get
+        elif key == f"remote.{remote.lower()}.partialclonefilter":
+            spec = value
+        elif key == f"remote.{remote.lower()}.promisor":
+            flags["promisor"] = bool(config_bool(value if newline else None))
         elif key in flags:
             flags[key] = bool(config_bool(value if newline else None))
         else:
             names.append(name)
     git.filters |= drivers_in(names)
-    return PlainConfig(url, frozenset(), flags["core.sparsecheckout"], flags["core.sparsecheckoutcone"])
+    return PlainConfig(url, frozenset(), flags["core.sparsecheckout"], flags["core.sparsecheckoutcone"], partial_filter(flags["promisor"], spec))
 
 
 _DAMAGE = re.compile(

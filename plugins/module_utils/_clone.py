@@ -22,7 +22,10 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._errors import Des
 from ansible_collections.fleetops.gitops.plugins.module_utils._files import make_folder, open_folder, remove_tree, stat_entry
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
 from ansible_collections.fleetops.gitops.plugins.module_utils._processes import this_process
+from ansible_collections.fleetops.gitops.plugins.module_utils._program_keys import LOCAL_UPLOAD_PACK
+from ansible_collections.fleetops.gitops.plugins.module_utils._refs import BRANCH, Target
 from ansible_collections.fleetops.gitops.plugins.module_utils._repair import clone_prefix
+from ansible_collections.fleetops.gitops.plugins.module_utils._url import is_local
 
 
 def clone_beside(dest: str, owner: tuple[int, int] | None, make: t.Callable[[str], None]) -> None:
@@ -48,6 +51,21 @@ def clone_beside(dest: str, owner: tuple[int, int] | None, make: t.Callable[[str
             raise
     finally:
         os.close(folder)
+
+
+def clone_command(url: str, remote: str, target: Target, *, depth: int | None, partial: str | None, bare: bool = False) -> list[str]:
+    """``git clone`` of ``url`` as both layouts make it: without a checkout (the commit is fetched and verified first),
+    on the target's branch, as deep and as filtered as asked, a local upload-pack started as we say."""
+    args = ["clone", "--quiet", "--bare" if bare else "--no-checkout", "--origin", remote]
+    if depth:
+        args += ["--depth", str(depth)]
+    if partial:
+        args.append(f"--filter={partial}")
+    if target.kind == BRANCH:  # a tag or commit is fetched after (git clone --branch takes a tag of a blob badly)
+        args += ["--branch", target.name or ""]
+    if is_local(url):
+        args += ["--upload-pack", LOCAL_UPLOAD_PACK]  # a local upload-pack reads the config files, never our -c
+    return [*args, "--", url]
 
 
 def refuse_configured_remote(git: GitRunner, remote: str) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import typing as t
 from dataclasses import dataclass
 
 _MAX_SIZE = 64 * 1024
@@ -30,13 +31,20 @@ _FALSE = frozenset({"false", "no", "off", "0", ""})
 
 @dataclass(frozen=True)
 class PlainConfig:
-    """``remote.<remote>.url`` (None when the file does not set it), the filter drivers the file defines, and
-    ``core.sparseCheckout`` and ``core.sparseCheckoutCone`` (false when unset)."""
+    """``remote.<remote>.url`` (None when the file does not set it), the filter drivers the file defines,
+    ``core.sparseCheckout`` and ``core.sparseCheckoutCone`` (false when unset), and ``partial``: the partial clone
+    filter of the remote (``remote.<remote>.partialCloneFilter`` of a ``promisor`` remote), None for a full clone."""
 
     remote_url: str | None
     filters: frozenset[str]
     sparse: bool = False
     cone: bool = False
+    partial: str | None = None
+
+
+def partial_filter(promisor: bool | None, spec: str | None) -> str | None:
+    """The filter a promisor remote's fetches use; git's own default for one without (``blob:none``, as lazy fetches)."""
+    return (spec or "blob:none") if promisor else None
 
 
 def config_bool(value: str | None) -> bool | None:
@@ -93,17 +101,18 @@ class _Parsed:
     cone: bool | None = None
     worktree_config: bool = False
     format_version: str | None = None
+    promisor: bool | None = None
+    filter_spec: str | None = None
 
     def merged(self, later: _Parsed) -> _Parsed:
-        return _Parsed(
-            later.url if later.url is not None else self.url,
-            self.filters | later.filters,
-            later.sparse if later.sparse is not None else self.sparse,
-            later.cone if later.cone is not None else self.cone,
-        )
+        def last(name: str) -> t.Any:
+            value = getattr(later, name)
+            return value if value is not None else getattr(self, name)
+
+        return _Parsed(last("url"), self.filters | later.filters, last("sparse"), last("cone"), promisor=last("promisor"), filter_spec=last("filter_spec"))
 
     def result(self) -> PlainConfig:
-        return PlainConfig(self.url, self.filters, bool(self.sparse), bool(self.cone))
+        return PlainConfig(self.url, self.filters, bool(self.sparse), bool(self.cone), partial_filter(self.promisor, self.filter_spec))
 
 
 def _parse(text: str | None, remote: str) -> _Parsed | None:
@@ -113,7 +122,7 @@ def _parse(text: str | None, remote: str) -> _Parsed | None:
     url = None
     filters = set()
     flags: dict[str, bool | None] = {"sparsecheckout": None, "sparsecheckoutcone": None, "worktreeconfig": None}
-    version = None
+    version = promisor = spec = None
     for raw in text.splitlines():
         line = raw.strip()
         if not line or line[0] in "#;":
@@ -140,6 +149,15 @@ def _parse(text: str | None, remote: str) -> _Parsed | None:
             if value is None or not _PLAIN_VALUE.fullmatch(value):
                 return None
             url = value  # the last one wins, as with git config --get
+        if section == ("remote", remote) and key in ("promisor", "partialclonefilter"):
+            if value is not None and not _PLAIN_VALUE.fullmatch(value):
+                return None
+            if key == "partialclonefilter":
+                spec = value
+            else:
+                promisor = config_bool(value)
+                if promisor is None:
+                    return None
         if section == ("core", None) and key == "repositoryformatversion":
             version = value
         if (section == ("core", None) and key in ("sparsecheckout", "sparsecheckoutcone")) or (section == ("extensions", None) and key == "worktreeconfig"):
@@ -147,4 +165,4 @@ def _parse(text: str | None, remote: str) -> _Parsed | None:
             if flag is None:
                 return None
             flags[key] = flag
-    return _Parsed(url, frozenset(filters), flags["sparsecheckout"], flags["sparsecheckoutcone"], bool(flags["worktreeconfig"]), version)
+    return _Parsed(url, frozenset(filters), flags["sparsecheckout"], flags["sparsecheckoutcone"], bool(flags["worktreeconfig"]), version, promisor, spec)

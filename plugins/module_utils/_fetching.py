@@ -25,12 +25,14 @@ _NOT_THERE = re.compile(r"not our ref|couldn't find remote ref|no such remote re
 
 @dataclass(frozen=True)
 class Fetch:
-    """How targets come from one URL: under which remote's tracking refs, and how deep."""
+    """How targets come from one URL: under which remote's tracking refs, how deep, and with which partial clone
+    filter (None: every object)."""
 
     git: GitRunner
     url: RepoUrl
     remote: str = "origin"
     depth: int | None = None
+    filter: str | None = None
 
     def target(self, where: Where, target: Target, present: t.Callable[[], bool], *, missing: bool = False) -> None:
         """Fetch the target's ref, then make sure its commit is here (a pinned one may need its SHA).
@@ -47,12 +49,15 @@ class Fetch:
         args = [*where.args, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head"]
         if self.depth:
             args += ["--depth", str(self.depth)]
+        if self.filter:
+            args.append(f"--filter={self.filter}")
+        remote = Remote(url.clean, promisor=self.filter)
         summary = f"cannot fetch {target.describe()} from {url.display}"
         if target.kind != COMMIT:
-            git.run([*args, "--", Remote(url.clean), target.refspec(self.remote)], summary=summary, network=True, env=where.env)
+            git.run([*args, "--", remote, target.refspec(self.remote)], summary=summary, network=True, env=where.env)
             if present():
                 return
-        fetched = git.run([*args, "--", Remote(url.clean), target.sha], ok=(0, 1, 128), summary=summary, network=True, env=where.env)
+        fetched = git.run([*args, "--", remote, target.sha], ok=(0, 1, 128), summary=summary, network=True, env=where.env)
         if fetched.rc != 0 and not _NOT_THERE.search(fetched.stderr):
             raise GitCommandError(fetched.args, fetched.rc, fetched.stderr, summary)
         if present():

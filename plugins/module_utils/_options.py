@@ -16,6 +16,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._access import Rem
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import InvalidOption
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import DEFAULT_TIMEOUT
 from ansible_collections.fleetops.gitops.plugins.module_utils._locks import DEFAULT_LOCK_TIMEOUT
+from ansible_collections.fleetops.gitops.plugins.module_utils._partial import filter_spec
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import is_commit_sha, validate_remote_name
 from ansible_collections.fleetops.gitops.plugins.module_utils._release_options import ReleasePolicy
 from ansible_collections.fleetops.gitops.plugins.module_utils._signatures import SignaturePolicy
@@ -44,6 +45,7 @@ class SyncOptions:
     keep_backups: int | None = None  # None: every backup ref is kept
     backup_max_age: int | None = None  # days
     sparse: tuple[str, ...] | None = None  # cone mode's folders; None: the whole tree
+    filter: str | None = None  # a partial clone's filter (blob:none, tree:0, blob:limit=<n>); None: a full clone
     access: RemoteAccess = RemoteAccess()
     signatures: SignaturePolicy = SignaturePolicy()
     releases: ReleasePolicy = ReleasePolicy()
@@ -66,6 +68,7 @@ class SyncOptions:
         object.__setattr__(self, "sparse", cone_folders("sparse", self.sparse))  # a list given, kept as git keeps it
         if self.sparse is not None and self.releases.releases:
             raise InvalidOption("sparse", "works with layout: checkout only; the release layout makes whole trees")
+        object.__setattr__(self, "filter", filter_spec("filter", self.filter))
 
     @classmethod
     def from_params(cls, params: t.Mapping[str, t.Any]) -> SyncOptions:

@@ -15,18 +15,25 @@ from __future__ import annotations
 import contextlib
 import os
 import typing as t
+from dataclasses import replace
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError
 from ansible_collections.fleetops.gitops.plugins.module_utils._fetching import Fetch
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
 from ansible_collections.fleetops.gitops.plugins.module_utils._history import Distance, Where, distance_between, has_commit
+from ansible_collections.fleetops.gitops.plugins.module_utils._partial import complete
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import COMMIT, Target
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import RepoUrl
 
 
 @contextlib.contextmanager
-def peek_at(git: GitRunner, git_dir: str | None, url: RepoUrl, target: Target, *, remote: str = "origin", haves: t.Sequence[str] = ()) -> t.Iterator[Where]:
-    """A throwaway repository holding ``target`` as the real run would fetch it (raising as it would)."""
+def peek_at(fetch: Fetch, git_dir: str | None, target: Target, haves: t.Sequence[str] = ()) -> t.Iterator[Where]:
+    """A throwaway repository holding ``target`` as the real run would ``fetch`` it (raising as it would): only its
+    last commit without a repository to borrow from.
+
+    With the filter of a partial clone, the target's trees are fetched too, when the filter left them out, for the
+    plan's comparisons of trees (its files are not: nothing is checked out here)."""
+    git, url = fetch.git, fetch.url
     with git.private_dir() as folder:
         peek = os.path.join(folder.path, "peek.git")
         git.run(["init", "--quiet", "--bare", "--", peek])
@@ -34,14 +41,17 @@ def peek_at(git: GitRunner, git_dir: str | None, url: RepoUrl, target: Target, *
         where = Where(("--git-dir", peek), env)
         for number, have in enumerate(sha for sha in dict.fromkeys(haves) if sha):  # what negotiation may say is there
             git.run(["--git-dir", peek, "update-ref", f"refs/have/{number}", have], env=env, ok=(0, 128))
-        Fetch(git, url, remote, None if git_dir else 1).target(where, target, lambda: has_commit(git, where, target.sha))
+        replace(fetch, depth=None if git_dir else 1).target(where, target, lambda: has_commit(git, where, target.sha))
+        if fetch.filter:
+            complete(git, where, url, target.sha, (), trees_only=True)
         yield where
 
 
-def ahead_behind(git: GitRunner, git_dir: str, head: str, url: RepoUrl, desired: str) -> Distance | None:
-    """(commits only in ``head``, commits only in ``desired``), or None when the remote will not say."""
+def ahead_behind(git: GitRunner, git_dir: str, head: str, url: RepoUrl, desired: str, partial: str | None = None) -> Distance | None:
+    """(commits only in ``head``, commits only in ``desired``), or None when the remote will not say; ``partial``:
+    the checkout's filter, which the peek's fetch uses too."""
     try:
-        with peek_at(git, git_dir, url, Target(COMMIT, None, desired), haves=(head,)) as where:
+        with peek_at(Fetch(git, url, filter=partial), git_dir, Target(COMMIT, None, desired), (head,)) as where:
             return distance_between(git, where, head, desired)
     except (GitOpsError, OSError):  # a line of the drift report, not a failure: "distance unknown"
         return None

@@ -25,14 +25,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import stat
 import typing as t
 from dataclasses import replace
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._at_risk import AtRisk, flagged_entries, moved_branch, overwritten_paths
 from ansible_collections.fleetops.gitops.plugins.module_utils._backup import Keep, backup, drop_backups, stale_backups
 from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState, corrupt_or, git_dir, read_checkout_state
-from ansible_collections.fleetops.gitops.plugins.module_utils._clone import clone_beside, refuse_configured_remote
+from ansible_collections.fleetops.gitops.plugins.module_utils._clone import clone_beside, clone_command, refuse_configured_remote
+from ansible_collections.fleetops.gitops.plugins.module_utils._dest_mode import apply_mode, mode_findings
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import (
     DestinationError,
     GitCommandError,
@@ -42,15 +42,15 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._errors import (
     LocalChangesError,
 )
 from ansible_collections.fleetops.gitops.plugins.module_utils._fetching import Fetch
-from ansible_collections.fleetops.gitops.plugins.module_utils._files import open_folder, resolve
+from ansible_collections.fleetops.gitops.plugins.module_utils._files import resolve
 from ansible_collections.fleetops.gitops.plugins.module_utils._findings import Desired, find_drift, listing, short
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner, runner_for
 from ansible_collections.fleetops.gitops.plugins.module_utils._history import Distance, Where, has_commit, how_far
 from ansible_collections.fleetops.gitops.plugins.module_utils._identity import resolve_run_as
 from ansible_collections.fleetops.gitops.plugins.module_utils._locks import CheckoutLock
 from ansible_collections.fleetops.gitops.plugins.module_utils._options import SyncOptions
+from ansible_collections.fleetops.gitops.plugins.module_utils._partial import complete, cone_of_switch, recorded_filter
 from ansible_collections.fleetops.gitops.plugins.module_utils._peek import peek_at
-from ansible_collections.fleetops.gitops.plugins.module_utils._program_keys import LOCAL_UPLOAD_PACK
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import (
     BRANCH,
     COMMIT,
@@ -80,7 +80,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._sync_plan import 
     render_diff,
 )
 from ansible_collections.fleetops.gitops.plugins.module_utils._text import strip_prefix
-from ansible_collections.fleetops.gitops.plugins.module_utils._url import is_local, parse_repo_url, redact_text, reject_control_characters, reject_option_like
+from ansible_collections.fleetops.gitops.plugins.module_utils._url import parse_repo_url, redact_text, reject_control_characters, reject_option_like
 
 __all__ = ["GitOpsSynchronizer", "SyncOptions", "SyncPlan", "SyncResult"]
 
@@ -199,7 +199,8 @@ class GitOpsSynchronizer:
         if not look or (state.is_checkout and not tag_object and (state.head == target.sha or has_commit(git, where, target.sha))):
             yield where
         else:
-            with peek_at(git, state.git_dir if state.is_checkout else None, self.url, target, remote=self.options.remote, haves=(state.head or "",)) as peek:
+            fetch = Fetch(git, self.url, self.options.remote, filter=self._partial(git, self.dest if state.is_checkout else None))
+            with peek_at(fetch, state.git_dir if state.is_checkout else None, target, (state.head or "",)) as peek:
                 yield replace(peek, shallow=where.shallow)
 
     def _worth_a_look(self, state: CheckoutState, target: Target, pinned: bool, diff: bool) -> bool:
@@ -274,7 +275,7 @@ class GitOpsSynchronizer:
         distance = how_far(git, where, state.head, target.sha)  # None too when the target is not there
         divergence = divergence_of(distance, state.head, record, target, shallow=where.shallow)
         findings = find_drift(state, Desired(target.sha, target.branch, self.options.remote, distance, divergence == REWRITTEN))
-        mode = self._mode_findings()
+        mode = mode_findings(self.dest, self.options.mode)
         sparse = sparse_findings(state.sparse, self.options.sparse)
         changing = state.head != target.sha or bool(state.changes) or bool(mode) or bool(sparse)
         action = UPDATE if changing else REFRESH if findings or (record and record.revision != state.head) else NONE
@@ -361,69 +362,51 @@ class GitOpsSynchronizer:
         if state.changes.untracked:
             git.run(["-C", self.dest, "clean", "-d", "--force", "--quiet", "--"], summary="cannot remove untracked files")
         if sparse_findings(state.sparse, self.options.sparse):  # on the clean tree: nothing of the user's is in the way
+            if state.head == target.sha and state.partial:  # else the fetch brought the new cone's files
+                complete(git, Where.checkout(self.dest), self.url, target.sha, self.options.sparse)
             set_sparse(git, self.dest, self.options.sparse)
-        self._apply_mode(self.dest)
+        apply_mode(self.dest, self.options.mode)
         self._record(state.git_dir or "", target, version)
         return plan, backup_ref
 
     def _record(self, directory: str, target: Target, version: str) -> None:
         record_sync(directory, Record(target.sha, target.kind, target.name, version, self.url.display), owner=self.owner)
 
-    def _mode_findings(self) -> list[str]:
-        if self.options.mode is None:
-            return []
-        current = stat.S_IMODE(os.stat(self.dest).st_mode)
-        return [] if current == self.options.mode else [f"mode of {self.dest} is {current:04o}, expected {self.options.mode:04o}"]
-
-    def _apply_mode(self, path: str) -> None:
-        """chmod through the folder's descriptor, reached without following any link another user could change."""
-        if self.options.mode is None:
-            return
-        fd = open_folder(path, readable=True)
-        try:
-            if stat.S_IMODE(os.fstat(fd).st_mode) != self.options.mode:
-                os.fchmod(fd, self.options.mode)
-        finally:
-            os.close(fd)
-
     def _clone(self, git: GitRunner, target: Target, version: str) -> None:
         """Clone beside ``dest`` and rename into place, so an interrupted clone never looks like a checkout."""
         refuse_configured_remote(git, self.options.remote)
 
         def make(work: str) -> None:
-            args = ["clone", "--quiet", "--no-checkout", "--origin", self.options.remote]
-            if self.options.depth:
-                args += ["--depth", str(self.options.depth)]
-            if target.kind == BRANCH:  # a tag or commit is fetched after (git clone --branch takes a tag of a blob badly)
-                args += ["--branch", target.name or ""]
-            if is_local(self.url.clean):
-                args += ["--upload-pack", LOCAL_UPLOAD_PACK]  # a local upload-pack reads the config files, never our -c
-            git.run([*args, "--", self.url.clean, work], summary=f"cannot clone {self.url.display}", network=True)
+            args = clone_command(self.url.clean, self.options.remote, target, depth=self.options.depth, partial=self.options.filter)
+            git.run([*args, work], summary=f"cannot clone {self.url.display}", network=True)
             self._fetch(git, work, target, only_if_missing=True)
             verify(git, Where.checkout(work), target, self.options.signatures)
             if self.options.sparse is not None:  # before the first checkout: no file outside the cone is ever written
                 set_sparse(git, work, self.options.sparse)
             self._switch(git, work, target, f"{self.options.remote}/{target.name}")
-            self._apply_mode(work)
+            apply_mode(work, self.options.mode)
             self._record(os.path.join(work, ".git"), target, version)
 
         clone_beside(resolve(self.dest), self.owner, make)  # a link at dest stays a link (if root's): its target gets the clone
 
     def _fetch(self, git: GitRunner, path: str, target: Target, *, state: CheckoutState | None = None, only_if_missing: bool = False) -> Distance | None:
         """Fetch the target into ``path``; the distance from the checkout's HEAD (``state``) to it, which also proves
-        the commit is here: one git process for both. A fetch cut short leaves no temporary pack behind."""
+        the commit is here: one git process for both. A fetch cut short leaves no temporary pack behind. A partial
+        clone also gets the objects the filter left out that checking the target out needs."""
         where = Where.checkout(path)
         distance: Distance | None = None
+        partial = self._partial(git, path)
 
         def present() -> bool:
             nonlocal distance
             distance = how_far(git, where, state.head, target.sha) if state is not None else None
             return distance is not None or has_commit(git, where, target.sha)
 
-        if only_if_missing and present():
-            return distance
         try:
-            Fetch(git, self.url, self.options.remote, self.options.depth).target(where, target, present, missing=only_if_missing)
+            if not (only_if_missing and present()):
+                Fetch(git, self.url, self.options.remote, self.options.depth, partial).target(where, target, present, missing=only_if_missing)
+            if partial:
+                complete(git, where, self.url, target.sha, cone_of_switch(state.sparse, self.options.sparse) if state else self.options.sparse)
         except GitCommandError:
             git_dir = os.path.join(path, ".git")
             packs = [item for item in find_leftovers(path, git_dir, self.owner_uid) if item.is_objects]
@@ -431,6 +414,12 @@ class GitOpsSynchronizer:
                 remove_leftovers(path, git_dir, packs)
             raise
         return distance
+
+    def _partial(self, git: GitRunner, path: str | None) -> str | None:
+        """The filter fetches into the repository at ``path`` use (None: everything): the ``filter`` option, once the
+        repository is a partial clone; until then (a clone to make), the option; a full clone stays one."""
+        recorded = recorded_filter(git, path, self.options.remote) if path else self.options.filter
+        return (self.options.filter or recorded) if recorded else None
 
     def _switch(self, git: GitRunner, path: str, target: Target, upstream: str | None) -> None:
         """Point HEAD at the target (on its branch, or detached) and force the working tree to match."""

@@ -126,7 +126,7 @@ class GitOpsSynchronizer:
                 where = Where.checkout(self.repo_path, state.git_dir)
                 distance = how_far(git, where, actual, desired)
                 if distance is None and url is not None and actual and desired and actual != desired:
-                    distance = ahead_behind(git, state.git_dir or "", actual, url, desired)  # not fetched yet: a peek
+                    distance = ahead_behind(git, state.git_dir or "", actual, url, desired, state.partial)  # not fetched yet: a peek
                 divergence = divergence_of(distance, actual, record, Target(BRANCH, self.branch, desired or ""), shallow=where.shallow)
                 moved = how_far(git, where, state.head, actual) if record else None
                 findings = find_drift(

@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 from ansible_collections.fleetops.gitops.plugins.module_utils._at_risk import flagged_entries
 from ansible_collections.fleetops.gitops.plugins.module_utils._backup import Keep, backup, drop_backups, stale_backups
 from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState, read_release_state
-from ansible_collections.fleetops.gitops.plugins.module_utils._clone import clone_beside, refuse_configured_remote
+from ansible_collections.fleetops.gitops.plugins.module_utils._clone import clone_beside, clone_command, refuse_configured_remote
 from ansible_collections.fleetops.gitops.plugins.module_utils._config_file import read_plain_config
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import (
     DestinationError,
@@ -39,14 +39,14 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._errors import (
     LocalChangesError,
     ValidationFailed,
 )
+from ansible_collections.fleetops.gitops.plugins.module_utils._fetching import Fetch
 from ansible_collections.fleetops.gitops.plugins.module_utils._files import open_folder, remove_tree
 from ansible_collections.fleetops.gitops.plugins.module_utils._findings import change_findings, listing, short
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
 from ansible_collections.fleetops.gitops.plugins.module_utils._history import Where, has_commit
 from ansible_collections.fleetops.gitops.plugins.module_utils._locks import CheckoutLock
 from ansible_collections.fleetops.gitops.plugins.module_utils._peek import peek_at
-from ansible_collections.fleetops.gitops.plugins.module_utils._program_keys import LOCAL_UPLOAD_PACK
-from ansible_collections.fleetops.gitops.plugins.module_utils._refs import BRANCH, COMMIT, Target, is_commit_sha
+from ansible_collections.fleetops.gitops.plugins.module_utils._refs import COMMIT, Target, is_commit_sha
 from ansible_collections.fleetops.gitops.plugins.module_utils._release_history import read_history, record_switch
 from ansible_collections.fleetops.gitops.plugins.module_utils._release_layout import (
     Layout,
@@ -76,7 +76,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._signatures import
 from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import Record, format_time, last_synced_at, record_sync
 from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncState, SyncStatus
 from ansible_collections.fleetops.gitops.plugins.module_utils._sync_plan import render_diff
-from ansible_collections.fleetops.gitops.plugins.module_utils._url import is_local, redact_text
+from ansible_collections.fleetops.gitops.plugins.module_utils._url import redact_text
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer
 
 __all__ = ["ReleasePlan", "ReleaseResult", "ReleaseSynchronizer"]
@@ -280,7 +280,8 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
             yield repo
             return
         haves = (plan.current.revision,) if plan.current else ()
-        with peek_at(git, self.layout.repo if plan.action == RELEASE else None, self.url, plan.target, remote=self.options.remote, haves=haves) as peek:
+        repository = self.layout.repo if plan.action == RELEASE else None
+        with peek_at(Fetch(git, self.url, self.options.remote, filter=self._partial(git, repository)), repository, plan.target, haves) as peek:
             yield peek
 
     def _check_shared_paths(self, git: GitRunner, where: Where, plan: ReleasePlan) -> None:
@@ -345,14 +346,8 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
         refuse_configured_remote(git, self.options.remote)
 
         def make(work: str) -> None:
-            args = ["clone", "--quiet", "--bare", "--origin", self.options.remote]
-            if self.options.depth:
-                args += ["--depth", str(self.options.depth)]
-            if target.kind == BRANCH:
-                args += ["--branch", target.name or ""]
-            if is_local(self.url.clean):
-                args += ["--upload-pack", LOCAL_UPLOAD_PACK]
-            git.run([*args, "--", self.url.clean, work], summary=f"cannot clone {self.url.display}", network=True)
+            args = clone_command(self.url.clean, self.options.remote, target, depth=self.options.depth, partial=self.options.filter, bare=True)
+            git.run([*args, work], summary=f"cannot clone {self.url.display}", network=True)
             self._fetch(git, work, target, only_if_missing=True)
             claim(self.layout, work, self.owner)
 

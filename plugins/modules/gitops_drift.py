@@ -195,6 +195,9 @@ options:
         description: See O(sparse).
         type: list
         elements: str
+      filter:
+        description: See O(filter).
+        type: str
       layout:
         description: See O(layout).
         type: str

@@ -11,8 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import read_checkout_state
 from ansible_collections.fleetops.gitops.plugins.module_utils._config_file import read_plain_config
+from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
 from ansible_collections.fleetops.gitops.plugins.module_utils._host_filters import drivers_in
+from ansible_collections.fleetops.gitops.plugins.module_utils._partial import recorded_filter
 from ansible_collections.fleetops.gitops.tests.unit.helpers.git_fixtures import run_git
 
 PLAIN = {
@@ -46,6 +49,7 @@ WORKTREE = {  # config, config.worktree (None: absent)
     "no worktree file": (_WORKTREE_ON, None),
     "a worktree file git does not read": ('[remote "origin"]\n\turl = https://h/a.git\n', "[core]\n\tsparseCheckout = true\n"),
     "flags with no value": ("[core]\n\tsparseCheckout\n\tsparseCheckoutCone = 1\n", None),
+    "a filter driver only the worktree file defines": (_WORKTREE_ON + '[filter "a"]\n\tclean = x\n', '[filter "wt"]\n\tsmudge = y\n'),
 }
 UNUSUAL_WORKTREE = {
     "an include in the worktree file": (_WORKTREE_ON, "[include]\n\tpath = other\n"),
@@ -75,6 +79,7 @@ def test_the_worktree_file_is_read_after_the_config_as_git_reads_it(config, work
     assert ours is not None and ours.remote_url == _git_says(checkout, "--get", "remote.origin.url", scope="")
     for name, value in (("core.sparseCheckout", ours.sparse), ("core.sparseCheckoutCone", ours.cone)):
         assert value is ((_git_says(checkout, "--bool", "--get", name, scope="") or "false") == "true"), name
+    assert ours.filters == drivers_in((_git_says(checkout, "--name-only", "--get-regexp", r"^filter\.", scope="") or "").split())
 
 
 @pytest.mark.parametrize(("config", "worktree"), UNUSUAL_WORKTREE.values(), ids=UNUSUAL_WORKTREE.keys())
@@ -101,3 +106,27 @@ def test_a_git_file_or_a_missing_config_is_left_to_git(tmp_path):
     (tmp_path / "linked" / ".git").write_text("gitdir: /elsewhere\n")
     assert read_plain_config(str(tmp_path / "linked" / ".git"), "origin") is None
     assert read_plain_config(str(tmp_path / "nothing" / ".git"), "origin") is None
+
+
+_ORIGIN = '[core]\n\trepositoryformatversion = 1\n[remote "origin"]\n\turl = https://h/a.git\n'
+PARTIAL = {  # config, the filter of origin's fetches
+    "as git clone --filter writes it": (_ORIGIN + "\tpromisor = true\n\tpartialclonefilter = tree:0\n", "tree:0"),
+    "a promisor without a filter": (_ORIGIN + "\tpromisor\n", "blob:none"),
+    "a filter of a remote that is no promisor": (_ORIGIN + "\tpartialclonefilter = blob:none\n", None),
+    "a promisor turned off again": (_ORIGIN + '\tpromisor = true\n\tpartialclonefilter = blob:none\n[remote "origin"]\n\tpromisor = false\n', None),
+    "another remote's": (_ORIGIN + '[remote "upstream"]\n\tpromisor = true\n', None),
+}
+
+
+@pytest.mark.parametrize(("config", "expected"), PARTIAL.values(), ids=PARTIAL.keys())
+def test_the_partial_clone_filter_is_read_as_git_reads_it(config, expected, tmp_path):
+    """The plain reader, and git's answer when the file is left to git (an include), agree."""
+    checkout = _checkout(tmp_path, config)
+    plain = read_plain_config(str(checkout / ".git"), "origin")
+    assert plain is not None and plain.partial == expected
+    (tmp_path / "empty.config").write_text("")
+    run_git("-C", str(checkout), "config", "--add", "include.path", str(tmp_path / "empty.config"))
+    assert read_plain_config(str(checkout / ".git"), "origin") is None
+    with GitRunner() as git:
+        assert recorded_filter(git, str(checkout), "origin") == expected
+        assert read_checkout_state(git, str(checkout), "origin").partial == expected

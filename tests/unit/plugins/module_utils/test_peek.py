@@ -10,6 +10,7 @@ import subprocess
 import pytest
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import RefNotFound
+from ansible_collections.fleetops.gitops.plugins.module_utils._fetching import Fetch
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
 from ansible_collections.fleetops.gitops.plugins.module_utils._history import distance_between, has_commit
 from ansible_collections.fleetops.gitops.plugins.module_utils._peek import ahead_behind, alternate, peek_at
@@ -22,7 +23,7 @@ def test_the_target_is_there_in_the_peek_and_the_checkout_is_untouched(upstream,
     base = upstream.head()
     new = upstream.commit()
     before = snapshot(checkout)
-    with GitRunner() as git, peek_at(git, str(checkout / ".git"), parse_repo_url(upstream.url), Target(BRANCH, "main", new), haves=(base,)) as where:
+    with GitRunner() as git, peek_at(Fetch(git, parse_repo_url(upstream.url)), str(checkout / ".git"), Target(BRANCH, "main", new), (base,)) as where:
         assert has_commit(git, where, new) and has_commit(git, where, base)  # the checkout's own, borrowed
         assert distance_between(git, where, base, new) == (0, 1)
     assert snapshot(checkout) == before
@@ -32,7 +33,8 @@ def test_the_target_is_there_in_the_peek_and_the_checkout_is_untouched(upstream,
 def test_a_commit_the_remote_does_not_have_fails_as_a_real_fetch_would(upstream, checkout):
     missing = "0123456789abcdef0123456789abcdef01234567"
     url, target = parse_repo_url(upstream.url), Target(COMMIT, None, missing)
-    with GitRunner() as git, pytest.raises(RefNotFound, match=f"version: '{missing}' does not exist on "), peek_at(git, str(checkout / ".git"), url, target):
+    refused = f"version: '{missing}' does not exist on "
+    with GitRunner() as git, pytest.raises(RefNotFound, match=refused), peek_at(Fetch(git, url), str(checkout / ".git"), target):
         pytest.fail("the peek was made")
 
 

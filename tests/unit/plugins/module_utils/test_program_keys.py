@@ -146,6 +146,7 @@ def _url(transport: str, upstream: Upstream, served: t.Callable[[str], str], ssh
 def test_no_config_key_makes_git_run_a_program(key, make_upstream, tmp_path, monkeypatch, request, ssh_signer, servers, git_counter):
     transport = _TRANSPORT.get(key.key, "file")
     upstream = make_upstream("upstream")
+    upstream.git("config", "uploadpack.allowFilter", "true")  # served over file://, a partial clone is one
     (upstream.path / ".gitattributes").write_text("* filter=evil diff=evil merge=evil\n")
     upstream.git("add", ".gitattributes")
     upstream.git("commit", "--quiet", "-m", "attributes that name the drivers")
@@ -207,5 +208,11 @@ def test_no_config_key_makes_git_run_a_program(key, make_upstream, tmp_path, mon
     (dest / "kept.txt").write_text("untracked in a sparse checkout\n")
     assert GitOpsSynchronizer(url, str(dest), access=access).run("main").backup_ref  # its backup, and disable
     assert not GitOpsSynchronizer(url, str(dest), access=access).run("main").changed  # a no-op
+    partial = tmp_path / "partial"  # a partial clone, where git would fetch missing objects by itself
+    assert GitOpsSynchronizer(url, str(partial), access=access, filter="blob:none", sparse=["sub"]).run("main").changed
+    trap.plant(partial / ".git" / "config")
+    url = publish()
+    assert GitOpsSynchronizer(url, str(partial), access=access, sparse=["sub"]).run("main", check_mode=True, diff=True).changed
+    assert GitOpsSynchronizer(url, str(partial), access=access).run("main").changed  # the files outside the cone fetched
     assert trap.ran() == [], f"{key.key} ran {trap.ran()}"
     assert not {"gc", "maintenance", "submodule"} & set(git_counter.subcommands())  # nor what runs more of them

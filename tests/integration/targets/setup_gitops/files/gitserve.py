@@ -10,6 +10,7 @@ The unit tests import it (``GitServers``); integration targets run it:
 which writes the servers' URLs as JSON to FILE and serves until SIGTERM.
 Smart HTTP is ``git http-backend`` behind a small CGI bridge, over TLS with a
 certificate made on the spot (its path is in the state file, for GIT_SSL_CAINFO).
+Both serve partial clones (``uploadpack.allowFilter``), as the hosting services do.
 
 A second HTTPS server, "the other origin" (same address, another port: another
 origin for credentials), serves the same repositories with its own basic auth
@@ -37,6 +38,8 @@ import threading
 import time
 import typing as t
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+_SERVER_CONFIG = ("-c", "uploadpack.allowFilter=true")  # read by the upload-pack each server starts
 
 
 def free_port() -> int:
@@ -131,7 +134,7 @@ class _BackendHandler(BaseHTTPRequestHandler):
         for header, variable in (("Git-Protocol", "GIT_PROTOCOL"), ("Content-Encoding", "HTTP_CONTENT_ENCODING")):
             if self.headers.get(header):
                 env[variable] = self.headers[header]
-        out = subprocess.run(["git", "http-backend"], input=body, env=env, stdout=subprocess.PIPE, check=False).stdout
+        out = subprocess.run(["git", *_SERVER_CONFIG, "http-backend"], input=body, env=env, stdout=subprocess.PIPE, check=False).stdout
         head, _sep, payload = out.partition(b"\r\n\r\n")
         status, headers = 200, []
         for line in head.decode("latin-1").split("\r\n"):
@@ -225,7 +228,7 @@ class SshServer:
             handle.write(
                 f"HostKey {host_key}\nPidFile {directory}/sshd.pid\nAuthorizedKeysFile {directory}/authorized_keys\n"
                 "PermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
-                "UsePAM no\nStrictModes no\nSubsystem sftp internal-sftp\n"
+                "UsePAM no\nStrictModes no\nSubsystem sftp internal-sftp\nAcceptEnv GIT_PROTOCOL\n"  # git protocol v2 over ssh
             )
         os.makedirs("/run/sshd", mode=0o755, exist_ok=True)  # sshd's privilege separation folder
         self.process = subprocess.Popen(
@@ -342,7 +345,7 @@ class GitServers:
         self.ca_file, key = make_certificate(self._certs)
         port = free_port()
         self._daemon = subprocess.Popen(
-            ["git", "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", f"--port={port}", f"--base-path={self.root}", self.root],
+            ["git", *_SERVER_CONFIG, "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", f"--port={port}", f"--base-path={self.root}", self.root],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
