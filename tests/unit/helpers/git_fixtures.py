@@ -15,6 +15,17 @@ import typing as t
 from pathlib import Path
 
 GITSERVE = Path(__file__).resolve().parents[2] / "integration" / "targets" / "setup_gitops" / "files" / "gitserve.py"
+
+
+def realworld_folder() -> Path | None:
+    """../shared/realworld (bundles of real projects' histories), found from this file (the tests also run from an
+    installed copy of the collection); None where this machine has not got it."""
+    for folder in Path(__file__).resolve().parents:
+        if (folder / "shared" / "realworld").is_dir():
+            return folder / "shared" / "realworld"
+    return None
+
+
 _IDENTITY = {
     "GIT_AUTHOR_NAME": "Upstream",
     "GIT_AUTHOR_EMAIL": "upstream@example.invalid",

@@ -22,7 +22,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._item_tasks import
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer as Checkout
 from ansible_collections.fleetops.gitops.plugins.module_utils.drift import GitOpsSynchronizer as Drift
 from ansible_collections.fleetops.gitops.plugins.module_utils.drift import SyncState, SyncStatus
-from ansible_collections.fleetops.gitops.tests.unit.helpers.git_fixtures import run_git, snapshot
+from ansible_collections.fleetops.gitops.tests.unit.helpers.git_fixtures import realworld_folder, run_git, snapshot
 from ansible_collections.fleetops.gitops.tests.unit.helpers.module_params import params as _params
 
 
@@ -34,15 +34,7 @@ def _backups(dest: Path) -> list[str]:
     return _git(dest, "for-each-ref", "--format=%(refname)", "refs/gitops/backups/").split()
 
 
-def _realworld() -> Path | None:
-    """../shared/realworld, found from this file (the tests also run from an installed copy of the collection)."""
-    for folder in Path(__file__).resolve().parents:
-        if (folder / "shared" / "realworld").is_dir():
-            return folder / "shared" / "realworld"
-    return None
-
-
-REALWORLD = _realworld()
+REALWORLD = realworld_folder()
 BUNDLES = ["node_exporter", "pciutils"]
 
 

@@ -22,7 +22,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import Gi
 from ansible_collections.fleetops.gitops.plugins.module_utils.drift import GitOpsSynchronizer as Drift
 from ansible_collections.fleetops.gitops.plugins.module_utils.drift import SyncState
 from ansible_collections.fleetops.gitops.plugins.module_utils.releases import ReleaseSynchronizer
-from ansible_collections.fleetops.gitops.tests.unit.helpers.git_fixtures import run_git, snapshot
+from ansible_collections.fleetops.gitops.tests.unit.helpers.git_fixtures import realworld_folder, run_git, snapshot
 
 _TREE = {"app/main.py": "main v1\n", "app/lib/util.py": "util v1\n", "docs/guide.md": "guide v1\n", "assets/big.bin": "B" * 5000 + "\n"}
 
@@ -46,6 +46,12 @@ def _missing(path: Path) -> set[str]:
 
 def _present(path: Path) -> set[str]:
     return {line.split(" ")[0] for line in _git(path, "rev-list", "--objects", "--all", "--missing=print").splitlines() if not line.startswith("?")}
+
+
+def _blobs(git_dir: Path) -> int:
+    """How many file contents the repository holds (its own objects: no lazy fetch)."""
+    out = run_git("--git-dir", str(git_dir), "cat-file", "--batch-all-objects", "--batch-check=%(objecttype)")
+    return out.split().count("blob")
 
 
 def _blob(path: Path, rev: str, name: str) -> str:
@@ -242,3 +248,38 @@ def test_asking_for_a_commit_that_is_not_here_tries_no_lazy_fetch(tree, tmp_path
         assert distance_between(git, where, "HEAD", unknown) is None
         assert has_commit(git, where, head)
     assert git_counter.subcommands() == ["rev-list", "rev-list", "rev-list"]  # no "fetch" started by git itself
+
+
+def test_a_shallow_partial_clone_is_both(tree, tmp_path):
+    dest = tmp_path / "app"
+    sync = GitOpsSynchronizer(tree.url, str(dest), filter="tree:0", depth=1, sparse=["docs"])
+    assert sync.run("main").changed and (dest / "docs" / "guide.md").read_text() == "guide v1\n"
+    assert (dest / ".git" / "shallow").exists() and _git(dest, "rev-list", "--count", "HEAD") == "1"
+    tree.commit({"docs/guide.md": "guide v2\n", "app/main.py": "main v2\n"}, "second")
+    assert sync.run("main", check_mode=True, diff=True).changed
+    assert sync.run("main").changed and (dest / "docs" / "guide.md").read_text() == "guide v2\n"
+    assert _blob(dest, "HEAD", "app/main.py") in _missing(dest) and not (dest / "app").exists()
+    assert sync.run("main").changed is False
+
+
+def test_a_real_history_cloned_partial_and_sparse_then_moved_to_a_newer_tag(tmp_path):
+    """prometheus/node_exporter (2,625 commits): a sparse partial clone holds the files of its folder at the tag and
+    none of the history's; a move to a newer tag fetches only what changed there; fsck finds nothing wrong."""
+    realworld = realworld_folder()
+    if realworld is None or not (realworld / "node_exporter.bundle").exists():
+        pytest.skip("needs ../shared/realworld/ (bundles of real repositories), which this machine has not")
+    bare = tmp_path / "node_exporter.git"
+    run_git("clone", "--quiet", "--bare", str(realworld / "node_exporter.bundle"), str(bare))
+    run_git("--git-dir", str(bare), "config", "uploadpack.allowFilter", "true")
+    dest = tmp_path / "app"
+    sync = GitOpsSynchronizer(bare.as_uri(), str(dest), filter="blob:none", sparse=["docs"])
+    assert sync.run("v1.11.1").changed
+    assert {path.name for path in dest.iterdir()} >= {"docs", "go.mod", ".git"} and not (dest / "collector").exists()
+    assert _blobs(dest / ".git") < _blobs(bare) // 20  # the history's file contents stayed on the server
+    before = snapshot(dest)
+    predicted = sync.run("v1.12.1", check_mode=True, diff=True)
+    assert snapshot(dest) == before and predicted.changed
+    result = sync.run("v1.12.1", diff=True)
+    assert result.diff == predicted.diff and _git(dest, "rev-parse", "HEAD") == run_git("--git-dir", str(bare), "rev-parse", "v1.12.1^{commit}")
+    assert _git(dest, "status", "--porcelain") == "" and not (dest / "collector").exists()
+    _git(dest, "fsck", "--no-progress")
