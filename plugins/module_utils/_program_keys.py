@@ -61,7 +61,7 @@ KEYS = (
     ProgramKey("filter.<name>.clean", PER_NAME, None, "filter.<name>.process= and .required=false for each driver"),
     ProgramKey("filter.<name>.smudge", PER_NAME, None, "as filter.<name>.clean"),
     ProgramKey("filter.<name>.process", PER_NAME, None, "as filter.<name>.clean"),
-    ProgramKey("remote.<name>.uploadpack", PER_NAME, None, "fetch and ls-remote use a random remote name"),
+    ProgramKey("remote.<name>.uploadpack", PER_NAME, None, "fetch and ls-remote use a random remote name; no other command, a lazy fetch neither"),
     ProgramKey("remote.<name>.vcs", PER_NAME, None, "as remote.<name>.uploadpack; a clone refuses the section"),
     ProgramKey("remote.<name>.url", PER_NAME, None, "as remote.<name>.vcs (not a program: where the helper goes)"),
     ProgramKey("uploadpack.packObjectsHook", PER_NAME, None, "a local upload-pack (clone, fetch, ls-remote) is started with it set to env"),
