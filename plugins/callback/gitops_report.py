@@ -67,6 +67,20 @@ options:
     ini:
       - section: callback_gitops_report
         key: table
+  width:
+    description:
+      - Columns the table's lines fit in (at least 60); a host name, a path or a detail too long for it is cut, with
+        an ellipsis.
+      - Unset, the terminal's width (100 to 200 columns) when Ansible's output is a terminal or C(COLUMNS) is set;
+        otherwise (a CI log, output sent to a file) nothing is cut, and each of a checkout's details after the first
+        has a line of its own.
+    type: int
+    version_added: 1.1.0
+    env:
+      - name: FLEETOPS_GITOPS_REPORT_WIDTH
+    ini:
+      - section: callback_gitops_report
+        key: width
 notes:
   - Callbacks are set up before any play runs, so play and host variables cannot configure this one; the fact
     C(gitops_report_dir) is the way to choose the report directory from a playbook.
@@ -107,6 +121,7 @@ EXAMPLES = r"""
 
 import os
 import shutil
+import sys
 import typing as t
 from collections.abc import Mapping
 
@@ -118,6 +133,7 @@ from ansible_collections.fleetops.gitops.plugins.plugin_utils._report import Fle
 
 _MODULES = frozenset(("fleetops.gitops.gitops_sync", "fleetops.gitops.gitops_drift"))
 _SET_FACT = frozenset(("ansible.builtin.set_fact", "ansible.legacy.set_fact"))
+MIN_WIDTH = 60
 _COLORS = {"IN_SYNC": C.COLOR_OK, "DRIFTED": C.COLOR_CHANGED, "UNKNOWN": C.COLOR_WARN, "ERROR": C.COLOR_ERROR}
 
 
@@ -154,7 +170,7 @@ class CallbackModule(CallbackBase):
             return
         self._display.banner("GITOPS REPORT")
         drifted_only = self.get_option("table") == "drifted"
-        for line, state in table_lines(records, width=_terminal_width(), drifted_only=drifted_only):
+        for line, state in table_lines(records, width=_table_width(self.get_option("width")), drifted_only=drifted_only):
             self._display.display(line, color=_COLORS.get(state) if state else None)
         directory = self._report_dir_fact or self.get_option("report_dir")
         if not directory:
@@ -209,6 +225,11 @@ def _host_name(result: t.Any) -> str:
     return host
 
 
-def _terminal_width() -> int:
-    """The terminal's width, but at least 100 columns and at most 200."""
-    return max(100, min(200, shutil.get_terminal_size((100, 24)).columns))
+def _table_width(option: int | None) -> int | None:
+    """The width the table fits in: the option's; else the terminal's, at least 100 columns and at most 200; else,
+    when the output is no terminal (a CI log), None: nothing is cut."""
+    if option is not None:
+        return max(MIN_WIDTH, option)
+    if "COLUMNS" in os.environ or sys.stdout.isatty():
+        return max(100, min(200, shutil.get_terminal_size((100, 24)).columns))
+    return None

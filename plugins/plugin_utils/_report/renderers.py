@@ -66,38 +66,48 @@ _COLUMNS = ("HOST", "CHECKOUT", "STATE", "DESIRED", "ACTUAL", "LAST SYNC", "DETA
 _FLEXIBLE = {"HOST": (12, 4), "CHECKOUT": (16, 6), "DETAILS": (20, 8)}
 
 
-def table_lines(records: Iterable[CheckoutRecord], *, width: int = TABLE_WIDTH, drifted_only: bool = False) -> list[tuple[str, str | None]]:
+def table_lines(records: Iterable[CheckoutRecord], *, width: int | None = TABLE_WIDTH, drifted_only: bool = False) -> list[tuple[str, str | None]]:
     """The table as ``(line, state)`` pairs, for colouring: header and rule (state None), one line per checkout,
-    then the summary line of all records (state: the worst one). Lines fit in ``width`` columns.
+    then the summary line of all records (state: the worst one). Lines fit in ``width`` columns; with ``width``
+    None (a log, not a terminal) nothing is cut, and each detail after a checkout's first has a line of its own.
     """
     records = sort_records(records)
     shown = [record for record in records if record.drifted] if drifted_only else records
     lines: list[tuple[str, str | None]] = []
     if shown:
-        rows = [_table_row(record) for record in shown]
+        rows = [_table_row(record, counted=width is not None) for record in shown]
         widths = _column_widths(rows, width)
         lines.append((_join(list(_COLUMNS), widths), None))
         lines.append((_join(["-" * size for size in widths], widths), None))
         for record, row in zip(shown, rows):
-            cells = [_fit(row[0], widths[0]), _fit(row[1], widths[1], keep_end=True)]
-            cells += [_fit(cell, size) for cell, size in zip(row[2:6], widths[2:6])]
-            cells.append(_details_cell(record.drift_details, widths[6]))
-            lines.append((_join(cells, widths), record.state))
+            lines += [(line, record.state) for line in _record_lines(record, row, widths, whole=width is None)]
     elif records:
         lines.append((f"All {_plural(len(records), 'checkout')} in sync.", "IN_SYNC"))
     lines.append((summary_line(summarize(records)), worst_state(records)))
     return lines
 
 
-def render_table(records: Iterable[CheckoutRecord], *, width: int = TABLE_WIDTH, drifted_only: bool = False) -> str:
+def render_table(records: Iterable[CheckoutRecord], *, width: int | None = TABLE_WIDTH, drifted_only: bool = False) -> str:
     """The terminal table and summary line as one string (see ``table_lines``)."""
     return "\n".join(line for line, _state in table_lines(records, width=width, drifted_only=drifted_only))
 
 
-def _table_row(record: CheckoutRecord) -> list[str]:
+def _record_lines(record: CheckoutRecord, row: list[str], widths: list[int], *, whole: bool) -> list[str]:
+    """A checkout's line, cut to the widths; ``whole``: as it is, then a line for each further detail."""
+    if whole:
+        more = [_join([""] * (len(_COLUMNS) - 1) + [_one_line(detail)], widths) for detail in record.drift_details[1:]]
+        return [_join(row, widths), *more]
+    cells = [_fit(row[0], widths[0]), _fit(row[1], widths[1], keep_end=True)]
+    cells += [_fit(cell, size) for cell, size in zip(row[2:6], widths[2:6])]
+    cells.append(_details_cell(record.drift_details, widths[6]))
+    return [_join(cells, widths)]
+
+
+def _table_row(record: CheckoutRecord, *, counted: bool) -> list[str]:
+    """The cells of a checkout's line; the details cell is the first detail (``counted``: and how many more)."""
     details = [_one_line(detail) for detail in record.drift_details]
     first = details[0] if details else ""
-    if len(details) > 1:
+    if counted and len(details) > 1:
         first += f" +{len(details) - 1} more"
     return [
         _one_line(record.host),
@@ -110,8 +120,10 @@ def _table_row(record: CheckoutRecord) -> list[str]:
     ]
 
 
-def _column_widths(rows: list[list[str]], width: int) -> list[int]:
+def _column_widths(rows: list[list[str]], width: int | None) -> list[int]:
     widths = [max([len(name)] + [len(row[index]) for row in rows]) for index, name in enumerate(_COLUMNS)]
+    if width is None:
+        return widths
     fixed = sum(size for name, size in zip(_COLUMNS, widths) if name not in _FLEXIBLE)
     room = width - fixed - len(_GAP) * (len(_COLUMNS) - 1)
     flexible = [index for index, name in enumerate(_COLUMNS) if name in _FLEXIBLE]

@@ -9,6 +9,7 @@ a test needs it, ``_task``); options come from the environment variables the plu
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -144,7 +145,7 @@ def run_sample_play(callback: t.Any) -> None:
 
 
 def test_the_table_is_printed_at_the_end_drifted_first(make_callback):
-    callback = make_callback()
+    callback = make_callback(width="100")
     run_sample_play(callback)
     display = callback.fake_display
     assert not display.lines  # nothing before the end of the run
@@ -171,6 +172,27 @@ def test_a_wider_terminal_gets_a_wider_table(make_callback, monkeypatch):
     lines = callback.fake_display.text.splitlines()
     assert max(len(line) for line in lines) > 100 and all(len(line) <= 160 for line in lines)
     assert "version: 'v9' does not exist on origin" in lines[2]
+
+
+def test_a_log_that_is_no_terminal_gets_every_detail_whole(make_callback, monkeypatch):
+    """In a CI log nothing is cut at 100 columns: each line is as long as it needs, each detail on a line."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.setattr(sys, "stdout", io.StringIO())  # what Ansible's output is in CI: not a terminal
+    callback = make_callback()
+    run_sample_play(callback)
+    callback.v2_playbook_on_stats(None)
+    lines = callback.fake_display.text.splitlines()
+    assert "\u2026" not in callback.fake_display.text and "more" not in callback.fake_display.text
+    drifted = next(index for index, line in enumerate(lines) if "DRIFTED" in line)
+    assert lines[drifted].endswith("revision differs: deployed 1f0c3b9e2d4a, desired 8f3c2a9d0b6e (2 commits behind)")
+    assert lines[drifted + 1].strip() == "untracked files: debug.txt"
+    assert lines[drifted + 1].index("untracked") == lines[drifted].index("revision differs")  # under DETAILS
+    colours = [colour for _line, colour in callback.fake_display.lines]
+    assert colours[3:5] == [C.COLOR_CHANGED, C.COLOR_CHANGED]  # the detail's line has its checkout's colour
+    narrow = make_callback(width="20")
+    run_sample_play(narrow)
+    narrow.v2_playbook_on_stats(None)
+    assert "\u2026" in narrow.fake_display.text  # a width given is a width, even off a terminal (at least 60)
 
 
 def test_files_are_written_to_the_report_dir(make_callback, tmp_path):
@@ -303,7 +325,7 @@ def test_the_documentation_loads(plugin_loader):
     assert path is not None
     doc, examples, _return, _metadata = get_docstring(path, fragment_loader=None)
     assert doc["type"] == "aggregate"
-    assert set(doc["options"]) == {"report_dir", "formats", "table"}
+    assert set(doc["options"]) == {"report_dir", "formats", "table", "width"}
     assert doc["options"]["formats"]["default"] == ["json", "junit", "html"]
     assert doc["options"]["report_dir"]["env"] == [{"name": "FLEETOPS_GITOPS_REPORT_DIR"}]
     assert doc["options"]["report_dir"]["ini"] == [{"section": "callback_gitops_report", "key": "report_dir"}]

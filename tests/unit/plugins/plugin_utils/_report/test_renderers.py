@@ -216,3 +216,13 @@ def test_the_release_and_the_previous_one_are_in_junit_and_html():
     page = render_html([record, plain], now=NOW)
     assert '<div class="release" title="/srv/app/releases/r2">release r2, previous r1; switched 2026-12-04T07:15:00Z by ops (update)</div>' in page
     assert page.count('class="release"') == 1
+
+
+def test_a_table_of_no_width_cuts_nothing_and_gives_each_detail_a_line():
+    report = FleetReport()
+    details = ["revision differs: recorded 1f0c3b9e2d4a, desired 8f3c2a9d0b6e (250 commits behind)", "untracked files: a, b, c"]
+    report.add_result("host-with-a-really-long-name.datacenter-one.example.com", single("/opt/releases/service/current", status("DRIFTED", details=details)))
+    lines = render_table(report.records(), width=None).splitlines()
+    assert "host-with-a-really-long-name.datacenter-one.example.com  /opt/releases/service/current  DRIFTED" in lines[2]
+    assert lines[2].endswith(details[0]) and lines[3].strip() == details[1] and "\u2026" not in "\n".join(lines)
+    assert [state for _line, state in table_lines(report.records(), width=None)] == [None, None, "DRIFTED", "DRIFTED", "DRIFTED"]
