@@ -86,7 +86,10 @@ notes:
     C(gitops_report_dir) is the way to choose the report directory from a playbook.
   - In the files, checkouts are sorted drifted first (every state but C(IN_SYNC)), then by host and path. In the
     JUnit file C(DRIFTED) is a failure, C(ERROR) and C(UNKNOWN) are errors.
-  - C(changed) of a checkout is true when any task of the run reported it changed.
+  - C(changed) of a checkout is true when any task of the run reported it changed. A task in check mode (C(--check), or
+    its own C(check_mode=true)) predicts - its checkouts have C(check_mode=true) in the JSON, and C(changed) means
+    they would change; the summary counts them as C(would_change), and the page marks them.
+  - The JSON file starts with C(format_version) (1), which changes when a key changes meaning or goes away.
 seealso:
   - module: fleetops.gitops.gitops_sync
   - module: fleetops.gitops.gitops_drift
@@ -195,7 +198,7 @@ class CallbackModule(CallbackBase):
         if report_dir:
             self._report_dir_fact = report_dir
         if _is_gitops_task(result):
-            self._report.add_result(_host_name(result), data, failed=failed)
+            self._report.add_result(_host_name(result), data, failed=failed, check_mode=_in_check_mode(result))
 
 
 def _is_gitops_task(result: t.Any) -> bool:
@@ -207,6 +210,11 @@ def _is_gitops_task(result: t.Any) -> bool:
     if not isinstance(name, str):
         return False
     return name in _MODULES or name in ("gitops_sync", "gitops_drift")
+
+
+def _in_check_mode(result: t.Any) -> bool:
+    """True for a task run in check mode (``--check``, or its own ``check_mode: true``): its ``changed`` predicts."""
+    return getattr(getattr(result, "_task", None), "check_mode", False) is True
 
 
 def _is_set_fact(result: t.Any) -> bool:

@@ -34,7 +34,8 @@ class CheckoutRecord:
     actual_revision: str | None = None
     last_synced_at: str | None = None
     drift_details: list[str] = field(default_factory=list)
-    changed: bool = False
+    changed: bool = False  # in check mode: would change
+    check_mode: bool = False  # reported by a task in check mode (--check, or check_mode: true): a prediction
     release: str | None = None  # the release layout's current release, and the one a rollback would go to
     previous_release: str | None = None
     last_switch: str | None = None  # "<time> by <user> (<action>)", from the layout's switch history
@@ -55,6 +56,7 @@ class CheckoutRecord:
             "last_synced_at": self.last_synced_at,
             "drift_details": list(self.drift_details),
             "changed": self.changed,
+            "check_mode": self.check_mode,
             "release": self.release,
             "previous_release": self.previous_release,
             "last_switch": self.last_switch,
@@ -173,17 +175,20 @@ class FleetReport:
         return len(self._records)
 
     def add(self, record: CheckoutRecord) -> None:
-        """Record a report; it replaces an earlier one of the same checkout, but ``changed`` stays true once set."""
+        """Record a report; it replaces an earlier one of the same checkout, but once a task changed the checkout,
+        ``changed`` stays true (and a later check-mode report is no prediction of that: ``check_mode`` false)."""
         key = (record.host, record.path)
         earlier = self._records.pop(key, None)
-        if earlier is not None and earlier.changed:
-            record.changed = True
+        if earlier is not None and earlier.changed and not earlier.check_mode:
+            record.changed, record.check_mode = True, False
         self._records[key] = record
 
-    def add_result(self, host: str, result: Mapping[str, t.Any], *, failed: bool = False) -> int:
-        """Record the checkouts of one module result (see ``records_from_result``); returns how many."""
+    def add_result(self, host: str, result: Mapping[str, t.Any], *, failed: bool = False, check_mode: bool = False) -> int:
+        """Record the checkouts of one module result (see ``records_from_result``) of a task run in ``check_mode``
+        or not; returns how many."""
         records = records_from_result(host, result, failed=failed)
         for record in records:
+            record.check_mode = check_mode
             self.add(record)
         return len(records)
 
@@ -202,7 +207,8 @@ def sort_records(records: Iterable[CheckoutRecord]) -> list[CheckoutRecord]:
 
 
 def summarize(records: Iterable[CheckoutRecord]) -> dict[str, t.Any]:
-    """``{"hosts", "checkouts", "changed", "states": {state: count for every state}}``."""
+    """``{"hosts", "checkouts", "changed", "would_change", "states": {state: count for every state}}``: ``changed``
+    counts the checkouts a task changed, ``would_change`` those a task in check mode said it would."""
     records = list(records)
     states = dict.fromkeys(STATES, 0)
     for record in records:
@@ -210,7 +216,8 @@ def summarize(records: Iterable[CheckoutRecord]) -> dict[str, t.Any]:
     return {
         "hosts": len({record.host for record in records}),
         "checkouts": len(records),
-        "changed": sum(1 for record in records if record.changed),
+        "changed": sum(1 for record in records if record.changed and not record.check_mode),
+        "would_change": sum(1 for record in records if record.changed and record.check_mode),
         "states": states,
     }
 

@@ -31,6 +31,7 @@ from ansible_collections.fleetops.gitops.plugins.plugin_utils._report.records im
 )
 
 SHORT_SHA = 12
+JSON_FORMAT_VERSION = 1
 TABLE_WIDTH = 100
 ELLIPSIS = "\u2026"
 
@@ -173,9 +174,11 @@ def _one_line(text: t.Any) -> str:
 
 
 def render_json(records: Iterable[CheckoutRecord], *, now: datetime | None = None) -> str:
-    """``{"generated_at", "summary", "checkouts": [...]}``, checkouts drifted first, then by host and path."""
+    """``{"format_version", "generated_at", "summary", "checkouts": [...]}``, checkouts drifted first, then by host and
+    path. ``format_version`` changes when a key changes meaning or goes away (not when one is added)."""
     records = sort_records(records)
-    document = {"generated_at": _generated(now), "summary": summarize(records), "checkouts": [record.to_dict() for record in records]}
+    checkouts = [record.to_dict() for record in records]
+    document = {"format_version": JSON_FORMAT_VERSION, "generated_at": _generated(now), "summary": summarize(records), "checkouts": checkouts}
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -269,6 +272,7 @@ def render_html(records: Iterable[CheckoutRecord], *, now: datetime | None = Non
         summary_line=summary_line(summary),
         states=states,
         rows=rows,
+        check_mode=bool(records) and all(record.check_mode for record in records),  # the whole run: --check
         generated=generated,
         generated_words=generated.replace("T", " ").rstrip("Z"),
     )

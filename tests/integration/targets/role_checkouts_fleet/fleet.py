@@ -336,6 +336,7 @@ def main() -> None:
             drifted = {key for key, row in rows.items() if row["state"] != "IN_SYNC"}
             check(drifted == PLANTED, f"--check reports exactly the planted drift: {sorted(drifted)}")
             check({key for key, row in rows.items() if row["changed"]} == PLANTED, "--check shows exactly those as changed")
+            check(all(row["check_mode"] for row in rows.values()), "--check reports every checkout as a prediction (check_mode)")
             check(fleet.digest() == before, "--check left every host's files untouched, .git included")
             check_published(fleet, out, changed=PLANTED, drifted=PLANTED, check_mode=True)
             asked = [line for line in servers.http_requests[requests:] if line.startswith("POST")]
@@ -355,6 +356,7 @@ def main() -> None:
             out = fleet.play()
             rows = fleet.rows(fleet.report())
             check({key for key, row in rows.items() if row["changed"]} == PLANTED, "the real run fixed exactly the planted drift")
+            check(not any(row["check_mode"] for row in rows.values()), "a real run reports no prediction (check_mode false)")
             check_published(fleet, out, changed=PLANTED, drifted=set())
             check(all(row["state"] == "IN_SYNC" for row in rows.values()), "every checkout is in sync again")
             backups = git(

@@ -27,7 +27,7 @@ import ansible_collections.fleetops.gitops as collection
 from ansible_collections.fleetops.gitops.tests.unit.plugins.plugin_utils.report_samples import DEPLOYED, DESIRED, single, status
 
 NAME = "fleetops.gitops.gitops_report"
-ENV = ("FLEETOPS_GITOPS_REPORT_DIR", "FLEETOPS_GITOPS_REPORT_FORMATS", "FLEETOPS_GITOPS_REPORT_TABLE")
+ENV = ("FLEETOPS_GITOPS_REPORT_DIR", "FLEETOPS_GITOPS_REPORT_FORMATS", "FLEETOPS_GITOPS_REPORT_TABLE", "FLEETOPS_GITOPS_REPORT_WIDTH")
 
 
 class FakeDisplay:
@@ -344,3 +344,14 @@ def test_a_module_on_a_managed_host_cannot_choose_the_report_folder(make_callbac
     callback.v2_playbook_on_stats(None)
     assert not planted.exists()
     assert sorted(os.listdir(configured)) == ["gitops-report.html", "gitops-report.json", "gitops-report.junit.xml"]
+
+
+def test_a_task_in_check_mode_is_reported_as_a_prediction(make_callback, tmp_path):
+    callback = make_callback(dir=str(tmp_path), formats="json")
+    audit = SimpleNamespace(**vars(SYNC), check_mode=True)
+    callback.v2_runner_on_ok(FakeResult("web01", single("/srv/app", status("DRIFTED", DESIRED, DEPLOYED), changed=True), audit))
+    callback.v2_runner_on_ok(FakeResult("web02", single("/srv/app", status(), changed=True), SimpleNamespace(**vars(SYNC), check_mode=False)))
+    callback.v2_playbook_on_stats(None)
+    document = json.loads((tmp_path / "gitops-report.json").read_text())
+    assert {(c["host"], c["changed"], c["check_mode"]) for c in document["checkouts"]} == {("web01", True, True), ("web02", True, False)}
+    assert (document["summary"]["changed"], document["summary"]["would_change"]) == (1, 1)

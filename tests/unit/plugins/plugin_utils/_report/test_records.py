@@ -41,10 +41,22 @@ def test_single_form_takes_the_checkout_its_changed_and_its_status():
         "last_synced_at": "2026-12-01T07:15:00Z",
         "drift_details": ["a", "b"],
         "changed": True,
+        "check_mode": False,
         "release": None,
         "previous_release": None,
         "last_switch": None,
     }
+
+
+def test_a_check_mode_report_predicts_and_a_real_change_is_not_undone_by_one():
+    report = FleetReport()
+    report.add_result("web01", single("/srv/app", status("DRIFTED"), changed=True), check_mode=True)
+    report.add_result("web01", single("/srv/tools", status(), changed=True))
+    report.add_result("web01", single("/srv/tools", status(), changed=False), check_mode=True)  # an audit after the sync
+    app, tools = sorted(report.records(), key=lambda record: record.path)
+    assert (app.changed, app.check_mode) == (True, True)  # would change
+    assert (tools.changed, tools.check_mode) == (True, False)  # changed in this run
+    assert (report.summary()["changed"], report.summary()["would_change"]) == (1, 1)
 
 
 def test_the_release_layout_carries_the_release_and_the_previous_one():
@@ -126,7 +138,7 @@ def test_loop_items_and_the_final_loop_result_are_not_counted_twice():
     report.add_result("web01", {"changed": True, "msg": "One or more items failed", "results": items}, failed=True)
     assert len(report) == 3
     assert keys(report) == [("web01", "/srv/b", "DRIFTED"), ("web01", "/srv/c", "ERROR"), ("web01", "/srv/a", "IN_SYNC")]
-    assert report.summary() == {"hosts": 1, "checkouts": 3, "changed": 1, "states": {"IN_SYNC": 1, "DRIFTED": 1, "UNKNOWN": 0, "ERROR": 1}}
+    assert report.summary() == {"hosts": 1, "checkouts": 3, "changed": 1, "would_change": 0, "states": {"IN_SYNC": 1, "DRIFTED": 1, "UNKNOWN": 0, "ERROR": 1}}
     assert report.records()[1].drift_details == ["ref 'nope' does not exist"]
 
 

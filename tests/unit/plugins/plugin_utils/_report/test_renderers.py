@@ -108,8 +108,10 @@ def test_summary_line_pluralises():
 
 def test_json_parses_back_sorted_with_summary(sample_report):
     document = json.loads(render_json(sample_report.records(), now=NOW))
+    assert list(document)[:2] == ["format_version", "generated_at"] and document["format_version"] == 1
     assert document["generated_at"] == "2026-12-01T07:30:00Z"
-    assert document["summary"] == {"hosts": 4, "checkouts": 7, "changed": 2, "states": {"IN_SYNC": 3, "DRIFTED": 2, "UNKNOWN": 1, "ERROR": 1}}
+    summary = {"hosts": 4, "checkouts": 7, "changed": 2, "would_change": 0, "states": {"IN_SYNC": 3, "DRIFTED": 2, "UNKNOWN": 1, "ERROR": 1}}
+    assert document["summary"] == summary
     assert [(c["host"], c["path"], c["state"]) for c in document["checkouts"]] == SAMPLE_ORDER
     keys = [
         "host",
@@ -120,6 +122,7 @@ def test_json_parses_back_sorted_with_summary(sample_report):
         "last_synced_at",
         "drift_details",
         "changed",
+        "check_mode",
         "release",
         "previous_release",
         "last_switch",
@@ -226,3 +229,18 @@ def test_a_table_of_no_width_cuts_nothing_and_gives_each_detail_a_line():
     assert "host-with-a-really-long-name.datacenter-one.example.com  /opt/releases/service/current  DRIFTED" in lines[2]
     assert lines[2].endswith(details[0]) and lines[3].strip() == details[1] and "\u2026" not in "\n".join(lines)
     assert [state for _line, state in table_lines(report.records(), width=None)] == [None, None, "DRIFTED", "DRIFTED", "DRIFTED"]
+
+
+def test_html_of_a_check_mode_run_says_would_change_never_changed():
+    report = FleetReport()
+    report.add_result("web01", single("/srv/app", status("DRIFTED", DESIRED, DEPLOYED), changed=True), check_mode=True)
+    report.add_result("web01", single("/srv/tools", status()), check_mode=True)
+    page = render_html(report.records(), now=NOW)
+    assert '<span class="tag check">check mode</span> 1 would change &middot;' in page
+    assert '<span class="tag check">would change</span>' in page and '<span class="tag">changed</span>' not in page
+    report.add_result("web02", single("/srv/app", status(), changed=True))  # a real change in the same run
+    mixed = render_html(report.records(), now=NOW)
+    assert "1 would change, 1 changed" in mixed and '<span class="tag">changed</span>' in mixed
+    real = FleetReport()
+    real.add_result("web01", single("/srv/app", status(), changed=True))
+    assert "1 changed in this run" in render_html(real.records(), now=NOW) and "check mode" not in render_html(real.records(), now=NOW)
