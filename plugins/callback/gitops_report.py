@@ -67,6 +67,22 @@ options:
     ini:
       - section: callback_gitops_report
         key: table
+  history:
+    description:
+      - A file on the controller the run appends to, one JSON line per checkout (its host, path, state, revisions,
+        and since when it has drifted); made when missing, mode 0600. It must be the controller user's own file - a
+        link or another user's file is neither read nor written (the run's report is made without it, with a
+        warning).
+      - With it, the table, the JSON (C(drifted_since), C(trend), C(summary.history)) and the page show, per checkout,
+        since when it has drifted, and the run's new drift (drifted now, not in its previous run), chronic drift
+        (drifted in both) and resolved drift (in sync now, drifted before). Check-mode runs count too.
+    type: path
+    version_added: 1.1.0
+    env:
+      - name: FLEETOPS_GITOPS_REPORT_HISTORY
+    ini:
+      - section: callback_gitops_report
+        key: history
   width:
     description:
       - Columns the table's lines fit in (at least 60); a host name, a path or a detail too long for it is cut, with
@@ -132,7 +148,9 @@ from ansible import constants as C
 from ansible.plugins.callback import CallbackBase
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError
+from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import format_time, utc_now
 from ansible_collections.fleetops.gitops.plugins.plugin_utils._report import FleetReport, report_dir_fact, table_lines, write_reports
+from ansible_collections.fleetops.gitops.plugins.plugin_utils._report.history import HistoryError, append_run, apply_history, read_latest
 
 _MODULES = frozenset(("fleetops.gitops.gitops_sync", "fleetops.gitops.gitops_drift"))
 _SET_FACT = frozenset(("ansible.builtin.set_fact", "ansible.legacy.set_fact"))
@@ -171,16 +189,35 @@ class CallbackModule(CallbackBase):
         records = self._report.records()
         if not records:
             return
+        now = utc_now()
+        history = self.get_option("history")
+        if history:
+            history = self._read_history(os.path.abspath(os.path.expanduser(history)), records, format_time(now) or "")
         self._display.banner("GITOPS REPORT")
         drifted_only = self.get_option("table") == "drifted"
         for line, state in table_lines(records, width=_table_width(self.get_option("width")), drifted_only=drifted_only):
             self._display.display(line, color=_COLORS.get(state) if state else None)
         directory = self._report_dir_fact or self.get_option("report_dir")
-        if not directory:
-            return
-        directory = os.path.abspath(os.path.expanduser(directory))
+        if directory:
+            self._write(os.path.abspath(os.path.expanduser(directory)), records, now)
+        if history:
+            try:
+                append_run(history, records, format_time(now) or "")
+            except (OSError, HistoryError) as error:
+                self._display.warning(f"gitops_report: could not append to the history file {history}: {error}")
+
+    def _read_history(self, path: str, records: list[t.Any], run: str) -> str | None:
+        """The history file's path once the records carry what it says of them; None when it cannot be used."""
         try:
-            written = write_reports(directory, self.get_option("formats") or [], records)
+            apply_history(records, read_latest(path, [(record.host, record.path) for record in records]), run)
+        except (OSError, HistoryError) as error:
+            self._display.warning(f"gitops_report: the drift history is left out of this report: {error}")
+            return None
+        return path
+
+    def _write(self, directory: str, records: list[t.Any], now: t.Any) -> None:
+        try:
+            written = write_reports(directory, self.get_option("formats") or [], records, now=now)
         except (OSError, ValueError, GitOpsError) as error:
             self._display.warning(f"gitops_report: could not write the reports into {directory}: {error}")
             return

@@ -20,6 +20,9 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._status import Syn
 STATES = tuple(state.name for state in SyncState if state is not SyncState.SYNCING)
 """The states a module returns (SYNCING lasts only while a reconcile runs, inside one); anything else is UNKNOWN."""
 
+TRENDS = ("new", "chronic", "resolved")
+"""What the drift history says of a checkout's drift against its previous run (see ``history.apply_history``)."""
+
 _DIGITS = re.compile(r"(\d+)")
 
 
@@ -39,6 +42,9 @@ class CheckoutRecord:
     release: str | None = None  # the release layout's current release, and the one a rollback would go to
     previous_release: str | None = None
     last_switch: str | None = None  # "<time> by <user> (<action>)", from the layout's switch history
+    tracked: bool = False  # the drift history (the callback's history option) gave the two below
+    drifted_since: str | None = None  # when its current run of drift began
+    trend: str | None = None  # new, chronic or resolved drift, against the checkout's previous run
 
     @property
     def drifted(self) -> bool:
@@ -60,6 +66,8 @@ class CheckoutRecord:
             "release": self.release,
             "previous_release": self.previous_release,
             "last_switch": self.last_switch,
+            "drifted_since": self.drifted_since,
+            "trend": self.trend,
         }
 
 
@@ -208,7 +216,8 @@ def sort_records(records: Iterable[CheckoutRecord]) -> list[CheckoutRecord]:
 
 def summarize(records: Iterable[CheckoutRecord]) -> dict[str, t.Any]:
     """``{"hosts", "checkouts", "changed", "would_change", "states": {state: count for every state}}``: ``changed``
-    counts the checkouts a task changed, ``would_change`` those a task in check mode said it would."""
+    counts the checkouts a task changed, ``would_change`` those a task in check mode said it would; with the drift
+    history, ``"history": {"new", "chronic", "resolved"}`` too."""
     records = list(records)
     states = dict.fromkeys(STATES, 0)
     for record in records:
@@ -219,6 +228,7 @@ def summarize(records: Iterable[CheckoutRecord]) -> dict[str, t.Any]:
         "changed": sum(1 for record in records if record.changed and not record.check_mode),
         "would_change": sum(1 for record in records if record.changed and record.check_mode),
         "states": states,
+        **({"history": {trend: sum(1 for record in records if record.trend == trend) for trend in TRENDS}} if any(r.tracked for r in records) else {}),
     }
 
 

@@ -23,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import format_time, parse_time, utc_now
 from ansible_collections.fleetops.gitops.plugins.plugin_utils._report.records import (
+    TRENDS,
     CheckoutRecord,
     natural_key,
     sort_records,
@@ -60,6 +61,11 @@ def summary_line(summary: t.Mapping[str, t.Any]) -> str:
     return f"{_plural(summary['hosts'], 'host')}, {_plural(summary['checkouts'], 'checkout')}: {', '.join(parts)}"
 
 
+def history_words(counts: t.Mapping[str, int]) -> str:
+    """``1 new, 2 chronic, 0 resolved``: the drift history's counts of a run."""
+    return ", ".join(f"{counts[trend]} {trend}" for trend in TRENDS)
+
+
 # -- terminal table -------------------------------------------------------------------------------------------------
 
 _COLUMNS = ("HOST", "CHECKOUT", "STATE", "DESIRED", "ACTUAL", "LAST SYNC", "DETAILS")
@@ -84,7 +90,10 @@ def table_lines(records: Iterable[CheckoutRecord], *, width: int | None = TABLE_
             lines += [(line, record.state) for line in _record_lines(record, row, widths, whole=width is None)]
     elif records:
         lines.append((f"All {_plural(len(records), 'checkout')} in sync.", "IN_SYNC"))
-    lines.append((summary_line(summarize(records)), worst_state(records)))
+    summary = summarize(records)
+    lines.append((summary_line(summary), worst_state(records)))
+    if "history" in summary:
+        lines.append((f"Drift against the previous run: {history_words(summary['history'])}", None))
     return lines
 
 
@@ -260,6 +269,7 @@ def render_html(records: Iterable[CheckoutRecord], *, now: datetime | None = Non
             "desired": _short_sha(record.desired_revision),
             "actual": _short_sha(record.actual_revision),
             "when": _short_time(record.last_synced_at),
+            "since": _short_time(record.drifted_since),
             "release": posixpath.basename(record.release) if record.release else None,
             "previous": posixpath.basename(record.previous_release) if record.previous_release else None,
             "differs": bool(record.desired_revision and record.actual_revision and record.desired_revision != record.actual_revision),
@@ -273,6 +283,7 @@ def render_html(records: Iterable[CheckoutRecord], *, now: datetime | None = Non
         states=states,
         rows=rows,
         check_mode=bool(records) and all(record.check_mode for record in records),  # the whole run: --check
+        history_words=history_words(summary["history"]) if "history" in summary else "",
         generated=generated,
         generated_words=generated.replace("T", " ").rstrip("Z"),
     )

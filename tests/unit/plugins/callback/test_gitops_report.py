@@ -27,7 +27,7 @@ import ansible_collections.fleetops.gitops as collection
 from ansible_collections.fleetops.gitops.tests.unit.plugins.plugin_utils.report_samples import DEPLOYED, DESIRED, single, status
 
 NAME = "fleetops.gitops.gitops_report"
-ENV = ("FLEETOPS_GITOPS_REPORT_DIR", "FLEETOPS_GITOPS_REPORT_FORMATS", "FLEETOPS_GITOPS_REPORT_TABLE", "FLEETOPS_GITOPS_REPORT_WIDTH")
+ENV = tuple(f"FLEETOPS_GITOPS_REPORT_{name}" for name in ("DIR", "FORMATS", "TABLE", "WIDTH", "HISTORY"))
 
 
 class FakeDisplay:
@@ -325,7 +325,7 @@ def test_the_documentation_loads(plugin_loader):
     assert path is not None
     doc, examples, _return, _metadata = get_docstring(path, fragment_loader=None)
     assert doc["type"] == "aggregate"
-    assert set(doc["options"]) == {"report_dir", "formats", "table", "width"}
+    assert set(doc["options"]) == {"report_dir", "formats", "table", "width", "history"}
     assert doc["options"]["formats"]["default"] == ["json", "junit", "html"]
     assert doc["options"]["report_dir"]["env"] == [{"name": "FLEETOPS_GITOPS_REPORT_DIR"}]
     assert doc["options"]["report_dir"]["ini"] == [{"section": "callback_gitops_report", "key": "report_dir"}]
@@ -355,3 +355,42 @@ def test_a_task_in_check_mode_is_reported_as_a_prediction(make_callback, tmp_pat
     document = json.loads((tmp_path / "gitops-report.json").read_text())
     assert {(c["host"], c["changed"], c["check_mode"]) for c in document["checkouts"]} == {("web01", True, True), ("web02", True, False)}
     assert (document["summary"]["changed"], document["summary"]["would_change"]) == (1, 1)
+
+
+def test_three_runs_with_a_history_give_new_chronic_and_resolved_drift(make_callback, tmp_path):
+    """Drift appears, persists, is fixed: what each run's report says, from the history file alone."""
+    history = tmp_path / "history.jsonl"
+    drifted = status("DRIFTED", DESIRED, DEPLOYED, details=["revision differs"])
+    runs = [{"/srv/app": status(), "/srv/etc": status()}, {"/srv/app": drifted, "/srv/etc": status()}, {"/srv/app": drifted}, {"/srv/app": status()}]
+    seen = []
+    for number, checkouts in enumerate(runs):
+        callback = make_callback(dir=str(tmp_path / f"run{number}"), formats="json", history=str(history))
+        for path, state in checkouts.items():
+            callback.v2_runner_on_ok(FakeResult("web01", single(path, state), SYNC))
+        callback.v2_playbook_on_stats(None)
+        document = json.loads((tmp_path / f"run{number}" / "gitops-report.json").read_text())
+        app = next(c for c in document["checkouts"] if c["path"] == "/srv/app")
+        seen.append((document["summary"]["history"], app["trend"], app["drifted_since"]))
+        assert not callback.fake_display.warnings
+    (_, _, first), (_, _, since), (_, _, again), _fixed = seen
+    assert [counts for counts, _trend, _since in seen] == [
+        {"new": 0, "chronic": 0, "resolved": 0},
+        {"new": 1, "chronic": 0, "resolved": 0},
+        {"new": 0, "chronic": 1, "resolved": 0},  # a run without /srv/etc (--limit) compares /srv/app with its own last line
+        {"new": 0, "chronic": 0, "resolved": 1},
+    ]
+    assert first is None and since is not None and again == since and seen[3][2] is None  # drifted since the second run
+    assert [trend for _counts, trend, _since in seen] == [None, "new", "chronic", "resolved"]
+    assert "Drift against the previous run: 0 new, 0 chronic, 1 resolved" in callback.fake_display.text
+    assert len(history.read_text().splitlines()) == 2 + 2 + 1 + 1 and oct(history.stat().st_mode)[-3:] == "600"
+
+
+def test_a_history_file_that_is_a_link_is_left_alone(make_callback, tmp_path):
+    target = tmp_path / "elsewhere.jsonl"
+    target.write_text("")
+    (tmp_path / "history.jsonl").symlink_to(target)
+    callback = make_callback(history=str(tmp_path / "history.jsonl"))
+    callback.v2_runner_on_ok(FakeResult("web01", single("/srv/app", status()), SYNC))
+    callback.v2_playbook_on_stats(None)
+    assert target.read_text() == "" and "history" in " ".join(callback.fake_display.warnings)
+    assert "1 host, 1 checkout: 1 in sync, 0 drifted" in callback.fake_display.text  # the report itself is made

@@ -45,6 +45,8 @@ def test_single_form_takes_the_checkout_its_changed_and_its_status():
         "release": None,
         "previous_release": None,
         "last_switch": None,
+        "drifted_since": None,
+        "trend": None,
     }
 
 

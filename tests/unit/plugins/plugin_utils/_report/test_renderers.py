@@ -126,6 +126,8 @@ def test_json_parses_back_sorted_with_summary(sample_report):
         "release",
         "previous_release",
         "last_switch",
+        "drifted_since",
+        "trend",
     ]
     assert list(document["checkouts"][2]) == keys
     assert document["checkouts"][2]["drift_details"][2] == SCRIPT_DETAIL

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.fleetops.gitops.plugins.plugin_utils._report import FleetReport, write_reports
+from ansible_collections.fleetops.gitops.plugins.plugin_utils._report.history import Entry, apply_history
 from ansible_collections.fleetops.gitops.tests.unit.plugins.plugin_utils.report_samples import (
     NOW,
     SCRIPT_DETAIL,
@@ -146,7 +147,9 @@ def test_chromium_shows_the_html_report(tmp_path):
     report = fill_sample(FleetReport())
     # names a managed host or an inventory could carry, each meant to become markup in the page
     report.add_result(HOSTILE_HOST, single(HOSTILE_PATH, status("DRIFTED", details=['<iframe src="https://example.invalid">'])))
-    (page,) = write_reports(str(tmp_path / "report"), ["html"], report.records(), now=NOW)
+    records = report.records()
+    apply_history(records, {("web10", "/srv/app"): Entry("2026-12-01T07:20:00Z", "DRIFTED", "2026-11-30T06:00:00Z")}, "2026-12-01T07:30:00Z")
+    (page,) = write_reports(str(tmp_path / "report"), ["html"], records, now=NOW)
     url = Path(page).as_uri()
 
     screenshot = tmp_path / "gitops-report.png"
@@ -176,3 +179,5 @@ def test_chromium_shows_the_html_report(tmp_path):
     assert SCRIPT_DETAIL in dom.text
     assert HOSTILE_HOST in dom.text and HOSTILE_PATH in dom.text
     assert "5 hosts, 8 checkouts: 3 in sync, 3 drifted, 1 unknown, 1 error" in dom.text
+    assert "drift against the previous run: 4 new, 1 chronic, 0 resolved" in dom.text  # the drift history, shown
+    assert "drifted since 2026-11-30 06:00" in dom.text and "drifted since 2026-12-01 07:30" in dom.text
