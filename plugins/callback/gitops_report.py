@@ -150,7 +150,7 @@ from ansible.plugins.callback import CallbackBase
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError
 from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import format_time, utc_now
 from ansible_collections.fleetops.gitops.plugins.plugin_utils._report import FleetReport, report_dir_fact, table_lines, write_reports
-from ansible_collections.fleetops.gitops.plugins.plugin_utils._report.history import HistoryError, append_run, apply_history, read_latest
+from ansible_collections.fleetops.gitops.plugins.plugin_utils._report.drift_history import HistoryError, append_run, apply_history, read_latest
 
 _MODULES = frozenset(("fleetops.gitops.gitops_sync", "fleetops.gitops.gitops_drift"))
 _SET_FACT = frozenset(("ansible.builtin.set_fact", "ansible.legacy.set_fact"))

@@ -226,6 +226,26 @@ options:
         read the URL from the checkout, each host asks the remote itself when O(repo) is not given).
     type: bool
     default: false
+  lockfile:
+    description:
+      - A revision lockfile on the controller (YAML, relative to the playbook's folder) - for each repository (its URL
+        as git is given it, without password or token) and version, the commit to deploy, the kind of ref, when it was resolved and by whom.
+      - With O(lockfile_mode=update), each distinct O(repo) and version is resolved once per play on the controller,
+        as O(resolve_on_controller) does (whatever the number of hosts), every host gets that commit, and the file
+        records each commit that is new or moved (a rerun that finds nothing new leaves it as it was).
+      - With O(lockfile_mode=frozen), every host gets the commit the file holds and no remote is asked, so reruns,
+        C(--limit) retries and hosts added later deploy the same commits, and promoting an environment is a reviewed
+        commit of the file. A repository and version the file lacks fails the task.
+      - Checkouts given by commit, or with O(revision), are left as they are; so is a rollback of the release layout.
+    type: path
+    version_added: 1.1.0
+  lockfile_mode:
+    description:
+      - How O(lockfile) is used - V(update) resolves and records, V(frozen) deploys what it holds.
+    type: str
+    choices: [update, frozen]
+    default: update
+    version_added: 1.1.0
 notes:
   - Git runs with a C locale and no terminal prompts, and no setting of any config file - the system's, the user's or
     the checkout's own - makes it run a program - hooks, C(core.fsmonitor), C(core.sshCommand), C(core.gitProxy),

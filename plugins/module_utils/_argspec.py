@@ -87,6 +87,8 @@ def _module_spec(options: Spec, identity: tuple[str, ...]) -> dict[str, t.Any]:
             parallel={"type": "int", "default": DEFAULT_PARALLEL},
             allow_partial_failure={"type": "bool", "default": False},
             resolve_on_controller={"type": "bool", "default": False},
+            lockfile={"type": "path"},  # both read by the action plugin, on the controller
+            lockfile_mode={"type": "str", "default": "update", "choices": ["update", "frozen"]},
         ),
         "required_one_of": [(identity[-1], "checkouts")],
         "mutually_exclusive": [(name, "checkouts") for name in identity],

@@ -19,6 +19,7 @@ import tempfile
 import time
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._access import RemoteAccess
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError
@@ -38,6 +39,16 @@ def pins_folder() -> str:
     """Where this controller user's pins live: ``$XDG_CACHE_HOME/fleetops-gitops`` (``~/.cache/...``)."""
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(os.path.abspath(cache), "fleetops-gitops")
+
+
+def open_pins_folder(directory: str | None = None, option: str = _OPTION) -> int:
+    """A descriptor of the private folder the controller's pins (and locks) live in, made when missing."""
+    directory = directory or pins_folder()
+    try:
+        os.makedirs(os.path.dirname(directory), exist_ok=True)
+        return private_folder(directory, option=option)
+    except OSError:
+        return private_folder(_fallback_folder(), option=option)
 
 
 def _fallback_folder() -> str:
@@ -75,11 +86,7 @@ class PlayPins:
         return {pair: Target(**known[_key(*pair)]) if "error" not in known[_key(*pair)] else known[_key(*pair)]["error"] for pair in wanted}
 
     def _folder(self) -> int:
-        try:
-            os.makedirs(os.path.dirname(self.directory), exist_ok=True)
-            return private_folder(self.directory, option=_OPTION)
-        except OSError:
-            return private_folder(_fallback_folder(), option=_OPTION)
+        return open_pins_folder(self.directory)
 
     def _read(self, folder: int) -> dict[str, dict[str, t.Any]]:
         raw = read_bytes(folder, self.name, owner=os.geteuid(), option=_OPTION)
@@ -124,47 +131,68 @@ def _resolve(repo: str, version: str, timeout: float, access: RemoteAccess | Non
     return {"kind": target.kind, "name": target.name, "sha": target.sha}
 
 
-def pin_checkouts(
-    args: dict[str, t.Any], play_id: str, *, version_key: str, version_alias: str, default_version: str = "HEAD"
-) -> tuple[dict[str, t.Any], list[str]]:
-    """Module arguments with each checkout's version resolved (a full ref plus ``revision``), and the failures.
+@dataclass
+class Pinning:
+    """The checkouts of one task's arguments that a commit can be pinned for: those with a ``repo`` and a branch or
+    tag (not a commit already, nor a ``revision``), each with the (repo, version) that names its commit."""
 
-    A checkout that already names a commit, or sets ``revision``, or has no
-    ``repo`` (gitops_drift reading the checkout's own remote), is left as is;
-    so is one the controller could not resolve, whose reason is returned.
+    args: dict[str, t.Any]
+    version_key: str
+    version_alias: str
+    default_version: str = "HEAD"
+    items: list[dict[str, t.Any]] = field(default_factory=list)
+    todo: list[tuple[dict[str, t.Any], str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.args = dict(self.args)
+        self.items = [dict(item) for item in self.args.get("checkouts") or []]
+        repo, version = self.args.get("repo"), _version(self.args, self.version_key, self.version_alias) or self.default_version
+        for form in self.items or [self.args]:
+            form_repo = form.get("repo") or repo
+            form_version = _version(form, self.version_key, self.version_alias) or version
+            if form_repo and not form.get("revision") and not is_commit_sha(form_version):
+                self.todo.append((form, form_repo, form_version))
+
+    @property
+    def wanted(self) -> list[tuple[str, str]]:
+        return sorted({(repo, version) for _form, repo, version in self.todo})
+
+    @property
+    def timeout(self) -> float:
+        return float(self.args.get("timeout") or CONTROLLER_TIMEOUT)
+
+    def access(self) -> RemoteAccess:
+        """The task's own credentials and host keys, as the module reads them (the rest of access keeps its defaults:
+        the task arguments are not validated yet, and the module checks them again anyway)."""
+        return RemoteAccess.from_params({key: self.args.get(key) for key in _ACCESS_ARGS})
+
+    def apply(self, targets: t.Mapping[tuple[str, str], Target | str]) -> tuple[dict[str, t.Any], list[str]]:
+        """The arguments with each checkout pinned (a full ref plus ``revision``), and why the others could not be."""
+        failures = []
+        for form, repo, version in self.todo:
+            target = targets[(repo, version)]
+            if isinstance(target, str):
+                failures.append(target)
+                continue
+            form.pop(self.version_alias, None)
+            form[self.version_key] = {BRANCH: f"refs/heads/{target.name}", TAG: f"refs/tags/{target.name}"}.get(target.kind, target.sha)
+            if self.version_key == "branch":
+                form[self.version_key] = target.name or version  # gitops_drift takes a branch name
+            form["revision"] = target.sha
+        args = dict(self.args)
+        if self.items:
+            args["checkouts"] = self.items
+        return args, failures
+
+
+def pin_checkouts(args: dict[str, t.Any], play_id: str, *, version_key: str, version_alias: str) -> tuple[dict[str, t.Any], list[str]]:
+    """Module arguments with each checkout's version resolved once per play (see ``Pinning``), and the failures.
+
+    A checkout that already names a commit, or sets ``revision``, or has no ``repo`` (gitops_drift reading the
+    checkout's own remote), is left as is; so is one the controller could not resolve, whose reason is returned.
     """
-    args = dict(args)
-    items = [dict(item) for item in args.get("checkouts") or []]
-    defaults = {
-        "repo": args.get("repo"),
-        "version": _version(args, version_key, version_alias) or default_version,
-        "timeout": args.get("timeout") or CONTROLLER_TIMEOUT,
-    }
-    forms = items or [args]
-    todo = []
-    for form in forms:
-        repo = form.get("repo") or defaults["repo"]
-        version = _version(form, version_key, version_alias) or defaults["version"]
-        if repo and not form.get("revision") and not is_commit_sha(version):
-            todo.append((form, repo, version))
-    # The task's own credentials and host keys, as the module reads them (the rest of access keeps its defaults:
-    # the task arguments are not validated yet, and the module checks them again anyway).
-    access = RemoteAccess.from_params({key: args.get(key) for key in _ACCESS_ARGS})
-    targets = PlayPins(play_id).targets(((repo, version) for _form, repo, version in todo), float(defaults["timeout"]), access)
-    failures = []
-    for form, repo, version in todo:
-        target = targets[(repo, version)]
-        if isinstance(target, str):
-            failures.append(target)
-            continue
-        form.pop(version_alias, None)
-        form[version_key] = {BRANCH: f"refs/heads/{target.name}", TAG: f"refs/tags/{target.name}"}.get(target.kind, target.sha)
-        if version_key == "branch":
-            form[version_key] = target.name or version  # gitops_drift takes a branch name
-        form["revision"] = target.sha
-    if items:
-        args["checkouts"] = items
-    return args, failures
+    pinning = Pinning(args, version_key, version_alias)
+    return pinning.apply(PlayPins(play_id).targets(pinning.wanted, pinning.timeout, pinning.access()))
 
 
 def _version(form: t.Mapping[str, t.Any], key: str, alias: str) -> str | None:

@@ -21,7 +21,7 @@ STATES = tuple(state.name for state in SyncState if state is not SyncState.SYNCI
 """The states a module returns (SYNCING lasts only while a reconcile runs, inside one); anything else is UNKNOWN."""
 
 TRENDS = ("new", "chronic", "resolved")
-"""What the drift history says of a checkout's drift against its previous run (see ``history.apply_history``)."""
+"""What the drift history says of a checkout's drift against its previous run (see ``drift_history.apply_history``)."""
 
 _DIGITS = re.compile(r"(\d+)")
 

@@ -372,14 +372,14 @@ def test_three_runs_with_a_history_give_new_chronic_and_resolved_drift(make_call
         app = next(c for c in document["checkouts"] if c["path"] == "/srv/app")
         seen.append((document["summary"]["history"], app["trend"], app["drifted_since"]))
         assert not callback.fake_display.warnings
-    (_, _, first), (_, _, since), (_, _, again), _fixed = seen
+    first, since, again, fixed = (drifted_since for _counts, _trend, drifted_since in seen)
     assert [counts for counts, _trend, _since in seen] == [
         {"new": 0, "chronic": 0, "resolved": 0},
         {"new": 1, "chronic": 0, "resolved": 0},
         {"new": 0, "chronic": 1, "resolved": 0},  # a run without /srv/etc (--limit) compares /srv/app with its own last line
         {"new": 0, "chronic": 0, "resolved": 1},
     ]
-    assert first is None and since is not None and again == since and seen[3][2] is None  # drifted since the second run
+    assert first is None and since is not None and again == since and fixed is None  # drifted since the second run
     assert [trend for _counts, trend, _since in seen] == [None, "new", "chronic", "resolved"]
     assert "Drift against the previous run: 0 new, 0 chronic, 1 resolved" in callback.fake_display.text
     assert len(history.read_text().splitlines()) == 2 + 2 + 1 + 1 and oct(history.stat().st_mode)[-3:] == "600"

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.fleetops.gitops.plugins.plugin_utils._report import FleetReport, write_reports
-from ansible_collections.fleetops.gitops.plugins.plugin_utils._report.history import Entry, apply_history
+from ansible_collections.fleetops.gitops.plugins.plugin_utils._report.drift_history import Entry, apply_history
 from ansible_collections.fleetops.gitops.tests.unit.plugins.plugin_utils.report_samples import (
     NOW,
     SCRIPT_DETAIL,

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from ansible_collections.fleetops.gitops.plugins.plugin_utils._report import FleetReport
-from ansible_collections.fleetops.gitops.plugins.plugin_utils._report.history import Entry, HistoryError, append_run, apply_history, read_latest
+from ansible_collections.fleetops.gitops.plugins.plugin_utils._report.drift_history import Entry, HistoryError, append_run, apply_history, read_latest
 from ansible_collections.fleetops.gitops.tests.unit.plugins.plugin_utils.report_samples import single, status
 
 
