@@ -3,6 +3,10 @@
 Every Ansible contender is the same ``ansible-playbook`` command with the same inventory, environment and
 settings (local connection, pipelining, default callback, no facts); only its play differs. The floor is
 ``floor.sh``: the fewest git commands that do the same work, one checkout after another.
+
+The partial clone group has contenders of its own: the batch task without ``filter`` (``full``), with it
+(``partial``), with it and ``sparse`` (``partial_sparse``), ``builtin``, two floors of ``floor.sh`` (a clone then a
+checkout, as the module does it, and git's own partial clone) and ``ansible_floor``.
 """
 
 from __future__ import annotations
@@ -19,15 +23,27 @@ import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fixtures import GIT, Case, Fixtures
+from fixtures import GIT, PARTIAL_CLONE, SPARSE_CONE, Case, Fixtures
 
 HERE = Path(__file__).resolve().parent
 FLOOR_SCRIPT = HERE / "floor.sh"
 CONTENDERS = ("role", "batch", "builtin", "floor", "ansible_floor")  # in every case but the release layout's
 RELEASES = "releases"  # the batch form with layout: releases, beside "batch" in the release layout's cases
-ALL_CONTENDERS = (*CONTENDERS, RELEASES)
-ANSIBLE_CONTENDERS = ("role", "batch", "builtin", "ansible_floor", RELEASES)
-SYNCING = ("role", "batch", "builtin", "floor", RELEASES)  # the ones that do the checkouts' work (ansible_floor does none)
+ALL_CONTENDERS = (*CONTENDERS, RELEASES)  # the columns of the tables of every group but the partial clone's
+FILTER = "blob:none"  # the partial contenders' filter, as floor.sh's clone-filter has it
+FLOOR_WORK = {"git_clone": "clone-then-checkout", "git_clone_filter": "clone-filter"}  # floor.sh's work, not the scenario's
+PARTIAL_WHAT = {  # what each contender of the partial clone group runs (for the table of its report), in their order
+    "full": "`gitops_sync`, batch form, no filter",
+    "partial": f"`gitops_sync`, `filter: {FILTER}`",
+    "partial_sparse": f"`gitops_sync`, `filter: {FILTER}`, `sparse: [{', '.join(SPARSE_CONE)}]`",
+    "builtin": "`ansible.builtin.git` (no filter: a plain clone)",
+    "git_clone": "`git clone --no-checkout` + `git checkout`, no Ansible",
+    "git_clone_filter": f"`git clone --filter={FILTER}`, no Ansible",
+    "ansible_floor": "`ansible-playbook` with one `debug` task",
+}
+PARTIAL_CONTENDERS = tuple(PARTIAL_WHAT)
+ANSIBLE_CONTENDERS = ("role", "batch", "builtin", "ansible_floor", RELEASES, "full", "partial", "partial_sparse")
+SYNCING = ("role", "batch", "builtin", "floor", RELEASES, "full", "partial", "partial_sparse", *FLOOR_WORK)  # all but ansible_floor
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 TIMEOUT = 3600.0
 _RECAP = re.compile(r"^\S+\s+:\s+ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
@@ -51,17 +67,25 @@ sys.exit(code)
 """
 
 
+def _batch(**options: t.Any) -> dict[str, t.Any]:
+    """One gitops_sync task with every checkout of the host; ``options`` at its top level apply to each of them."""
+    return {"tasks": [{"name": "Sync every checkout in one call", "fleetops.gitops.gitops_sync": {"checkouts": "{{ bench_checkouts }}", **options}}]}
+
+
 def play(contender: str) -> list[dict[str, t.Any]]:
     """The play of an Ansible contender; each host's checkouts come from the inventory, as ``bench_checkouts``."""
     work = {
         "role": {"roles": [{"role": "fleetops.gitops.checkouts", "vars": {"checkouts_list": "{{ bench_checkouts }}"}}]},
-        "batch": {"tasks": [{"name": "Sync every checkout in one call", "fleetops.gitops.gitops_sync": {"checkouts": "{{ bench_checkouts }}"}}]},
+        "batch": _batch(),
+        "full": _batch(),  # the batch contender, beside the partial ones on the same real repository
+        "partial": _batch(filter=FILTER),
+        "partial_sparse": _batch(filter=FILTER, sparse=list(SPARSE_CONE)),
         RELEASES: {"tasks": [{"name": "Sync every release layout in one call", "fleetops.gitops.gitops_sync": {"checkouts": "{{ bench_releases }}"}}]},
         "builtin": {
             "tasks": [
                 {
                     "name": "Sync each checkout",
-                    "ansible.builtin.git": {"repo": "{{ item.repo }}", "dest": "{{ item.dest }}", "version": "main", "force": True},
+                    "ansible.builtin.git": {"repo": "{{ item.repo }}", "dest": "{{ item.dest }}", "version": "{{ item.version }}", "force": True},
                     "loop": "{{ bench_checkouts }}",
                     "loop_control": {"label": "{{ item.dest }}"},
                 }
@@ -78,12 +102,14 @@ class ContenderFailed(RuntimeError):
 
 @dataclass
 class Run:
-    """One run of one contender: wall-clock seconds, tasks changed (Ansible), git subcommands (when counted)."""
+    """One run of one contender: wall-clock seconds, tasks changed (Ansible), git subcommands (when counted), and in
+    the partial clone group what its checkout takes on disk."""
 
     seconds: float
     changed: int | None = None
     git_commands: list[str] | None = None
     warnings: list[str] = field(default_factory=list)
+    disk_kib: dict[str, int] | None = None
 
 
 def timed(argv: list[str], env: dict[str, str], cwd: Path, timeout: float = TIMEOUT) -> tuple[float, str]:
@@ -118,6 +144,16 @@ def changed_tasks(output: str) -> int:
     if not recaps:
         raise ContenderFailed(f"no play recap in the output:\n{output[-2000:]}")
     return sum(int(changed) for changed, _unreachable, _failed in recaps)
+
+
+def disk_kib(dests: list[Path]) -> dict[str, int]:
+    """What checkouts take on disk, in KiB as ``du`` counts it: their folders, ``.git`` included, and their
+    ``.git/objects`` alone (the history, which is what a filter leaves on the server)."""
+
+    def du(paths: t.Iterable[Path]) -> int:  # the last line of -c: "<total>\ttotal"
+        return int(subprocess.run(["du", "-skc", *map(str, paths)], capture_output=True, encoding="utf-8", check=True).stdout.split()[-2])
+
+    return {"dest": du(dests), "objects": du(dest / ".git" / "objects" for dest in dests)}
 
 
 def warnings(output: str) -> list[str]:
@@ -182,7 +218,7 @@ class Runner:
 
     def case_files(self, case: Case, interpreter: Path) -> tuple[Path, Path]:
         """The case's inventory (each host with its checkouts) and the floor's list of ``URL DEST`` lines."""
-        folder = self.work / "cases" / f"{len(case.hosts)}x{case.per_host}-{case.transport}-{interpreter.name}"
+        folder = self.work / "cases" / f"{case.group.replace(' ', '-')}-{len(case.hosts)}x{case.per_host}-{case.transport}-{interpreter.name}"
         if not folder.exists():
             folder.mkdir()
             checkouts = self.fixtures.checkouts(case)
@@ -190,7 +226,7 @@ class Runner:
                 host: {
                     "ansible_connection": "local",
                     "ansible_python_interpreter": str(interpreter),
-                    "bench_checkouts": [{"repo": c.url, "dest": str(c.dest), "version": "main"} for c in checkouts if c.host == host],
+                    "bench_checkouts": [{"repo": c.url, "dest": str(c.dest), "version": c.version} for c in checkouts if c.host == host],
                     "bench_releases": [{"repo": c.url, "dest": str(c.link), "version": "main", "layout": "releases"} for c in checkouts if c.host == host],
                 }
                 for host in case.hosts
@@ -201,8 +237,8 @@ class Runner:
 
     def command(self, contender: str, case: Case, interpreter: Path) -> list[str]:
         inventory, floor_list = self.case_files(case, interpreter)
-        if contender == "floor":
-            return ["/bin/sh", str(FLOOR_SCRIPT), case.scenario, str(floor_list)]
+        if contender == "floor" or contender in FLOOR_WORK:
+            return ["/bin/sh", str(FLOOR_SCRIPT), FLOOR_WORK.get(contender, case.scenario), str(floor_list)]
         check = ["--check"] if case.scenario == "check" else []
         return [str(self.ansible_playbook), "-i", str(inventory), str(self.playbooks[contender]), *check]
 
@@ -218,6 +254,8 @@ class Runner:
         if count_git:
             commands = [subcommand(shlex.split(line)) for line in self.git_log.read_text().splitlines()]
             result.git_commands = [name for name in commands if name != "upload-pack"]  # the side that serves a local remote
+        if case.group == PARTIAL_CLONE and contender in SYNCING:  # before any check can add to it
+            result.disk_kib = disk_kib([checkout.dest for checkout in self.fixtures.checkouts(case)])
         return result
 
     def peak_rss_kib(self, case: Case) -> tuple[int, float]:

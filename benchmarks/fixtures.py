@@ -4,6 +4,9 @@ Every timed run must start from the same state, so before each one ``Fixtures.re
 the upstreams' ``main`` at their base commit (for ``update``, at one commit more, made in advance and already
 in their object store), and the checkouts as fresh copies of pristine ``git clone``s.
 ``Fixtures.verify`` then checks that the contender left every checkout where the scenario must leave it.
+
+The partial clone group clones a real project instead, whose history no generator imitates: node_exporter, from the
+bundle in ``../shared/realworld`` (absent on a user's fresh clone: the group is then skipped).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import subprocess
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +28,11 @@ SCENARIOS = ("clone", "noop", "check", "update", "drift")
 FILE, GIT_DAEMON = "file", "git"  # transports
 BASE, NEXT = "base", "next"  # where an upstream's main points: its history, or one commit more (``update``)
 WORKERS = 2 * (os.cpu_count() or 1)
+REALWORLD = ROOT.parent / "shared" / "realworld"  # bundles of real projects, where ../shared exists (its README.md)
+NODE_EXPORTER = REALWORLD / "node_exporter.bundle"  # prometheus/node_exporter: 2,625 commits, default branch master
+PARTIAL_CLONE = "partial clone"  # the case group measured on node_exporter
+SPARSE_CONE = ("collector",)  # the sparse contender's folders: node_exporter's collectors, a real folder of master
+FILTERED = ("partial", "partial_sparse", "git_clone_filter")  # the partial clone group's contenders that clone partially
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,7 @@ class Checkout:
     index: int
     url: str
     dest: Path
+    version: str = "main"
 
     @property
     def link(self) -> Path:
@@ -132,9 +142,11 @@ def history(index: int) -> bytes:
     return b"".join(out)
 
 
-def git(*args: str | Path, stdin: bytes | None = None) -> str:
-    """Run the real git for the fixtures; any failure is fatal."""
-    done = subprocess.run([GIT, *map(str, args)], input=stdin, capture_output=True, check=False)
+def git(*args: str | Path, stdin: bytes | None = None, offline: bool = False) -> str:
+    """Run the real git for the fixtures; any failure is fatal. ``offline``: no transport at all, so that checking a
+    partial clone fails where it lacks an object, instead of git fetching it by itself and hiding that."""
+    env = {**os.environ, "GIT_ALLOW_PROTOCOL": "none", "GIT_NO_LAZY_FETCH": "1"} if offline else None
+    done = subprocess.run([GIT, *map(str, args)], input=stdin, capture_output=True, check=False, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"git {' '.join(map(str, args))} failed: {done.stderr.decode(errors='replace').strip()}")
     return done.stdout.decode()
@@ -148,6 +160,59 @@ def make_upstream(folder: Path, index: int) -> Upstream:
     commits = dict(line.split() for line in marks.read_text().splitlines())
     marks.unlink()
     return Upstream(path, base=commits[f":{shape(index).commits}"], next=commits[f":{shape(index).commits + 1}"])
+
+
+# -- the real repository of the partial clone group ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RealRepository:
+    """A real project's history in a bare repository that allows filters, and what a checkout of its branch holds."""
+
+    path: Path
+    branch: str
+    commit: str
+    commits: int  # on the branch
+    files: frozenset[str]  # at the branch's commit: every file and link, no folder
+
+    @property
+    def url(self) -> str:
+        return f"file://{self.path}"
+
+    def cone(self, folders: tuple[str, ...]) -> frozenset[str]:
+        """The files a cone-mode sparse checkout of ``folders`` writes: each folder whole, and the files directly in
+        the root and in each folder on the way to one."""
+        on_the_way = {"/".join(folder.split("/")[:depth]) for folder in folders for depth in range(folder.count("/") + 1)}
+        return frozenset(p for p in self.files if p.rpartition("/")[0] in on_the_way or p.startswith(tuple(f"{f}/" for f in folders)))
+
+
+def unbundle(bundle: Path, folder: Path, branch: str) -> RealRepository:
+    """The bundle as a bare repository served the way a partial clone needs: ``uploadpack.allowFilter`` on.
+
+    Fails if a folder of ``SPARSE_CONE`` is not in the branch, so that the sparse contender never measures nothing.
+    """
+    path = folder / bundle.with_suffix(".git").name
+    git("clone", "--bare", "--quiet", bundle, path)
+    git("-C", path, "config", "uploadpack.allowFilter", "true")
+    commit = git("-C", path, "rev-parse", "--verify", f"refs/heads/{branch}^{{commit}}").strip()
+    commits = int(git("-C", path, "rev-list", "--count", commit))
+    entries = (line.split("\t", 1) for line in git("-C", path, "ls-tree", "-r", "-z", commit).split("\0") if line)
+    files = frozenset(name for meta, name in entries if meta.split()[1] == "blob")
+    missing = [f for f in SPARSE_CONE if not any(name.startswith(f"{f}/") for name in files)]
+    if missing:
+        raise RuntimeError(f"{bundle}: no folder {', '.join(missing)} at {branch}, which the sparse contender checks out")
+    return RealRepository(path, branch, commit, commits, files)
+
+
+def work_tree_files(dest: Path) -> set[str]:
+    """Every file and link under ``dest`` (relative, ``/``-separated), ``.git`` left out: what a checkout wrote."""
+    found = set()
+    for folder, folders, files in os.walk(dest):
+        if folder == str(dest) and ".git" in folders:
+            folders.remove(".git")
+        links = [name for name in folders if os.path.islink(os.path.join(folder, name))]  # not walked into
+        found.update(os.path.relpath(os.path.join(folder, name), dest).replace(os.sep, "/") for name in [*files, *links])
+    return found
 
 
 def parallel(function: t.Callable[..., t.Any], *iterables: t.Iterable[t.Any]) -> list[t.Any]:
@@ -228,7 +293,15 @@ class Fixtures:
     def host_dir(self, host: str) -> Path:
         return self.root / "hosts" / host
 
+    @cached_property
+    def node_exporter(self) -> RealRepository:
+        """Unbundled on first use, once per run: only a run that measures the partial clone group pays for it."""
+        return unbundle(NODE_EXPORTER, self.root / "realworld", "master")
+
     def checkouts(self, case: Case) -> list[Checkout]:
+        if case.group == PARTIAL_CLONE:
+            real = self.node_exporter
+            return [Checkout(host, 0, real.url, self.host_dir(host) / "node_exporter", real.branch) for host in case.hosts]
         return [
             Checkout(host, index, self.url(index, case.transport), self.host_dir(host) / repo_name(index))
             for host in case.hosts
@@ -314,24 +387,50 @@ class Fixtures:
     def verify(self, case: Case, contender: str = "") -> None:
         """Fail unless every checkout is on main at the commit the upstream's main is at, with no local change, and
         the hosts' folders hold nothing else (such as a half-made clone); for ``releases``, every link points at a
-        release detached at that commit, with no local change."""
-        names = sorted(repo_name(i) for i in range(case.per_host))
+        release detached at that commit, with no local change; in the partial clone group, see ``_real_problem``."""
+        checkouts = self.checkouts(case)
+        names = sorted({c.dest.name for c in checkouts})
         problems = [f"{folder} holds {found}, expected {names}" for folder in map(self.host_dir, case.hosts) if (found := sorted(os.listdir(folder))) != names]
-        problems += [found for found in parallel(lambda c: self._problem(case, c, contender == "releases"), self.checkouts(case)) if found]
+        check = (lambda c: self._real_problem(c, contender)) if case.group == PARTIAL_CLONE else (lambda c: self._problem(case, c, contender))
+        problems += [found for found in parallel(check, checkouts) if found]
         if problems:
             listed = "\n  ".join(problems[:10])
             raise RuntimeError(f"{case.label}: {len(problems)} checkouts are not in step after the run:\n  {listed}")
 
-    def _problem(self, case: Case, checkout: Checkout, releases: bool = False) -> str:
+    def _problem(self, case: Case, checkout: Checkout, contender: str) -> str:
         """What is wrong with one checkout after a run: on main (``releases``: a link to a release, detached) at the
         upstream's commit, clean, or the reason."""
+        releases = contender == "releases"
         path, branch = (checkout.link, "(detached)") if releases else (checkout.dest, "main")
         if not (path.is_symlink() if releases else (path / ".git").is_dir()):
             return f"{path}: not {'a link' if releases else 'a checkout'}"
-        want = self.upstreams[checkout.index].commit(self.main_at(case))
-        lines = git("--no-optional-locks", "-C", path, "status", "--porcelain=v2", "--branch").splitlines()
-        heads = [line for line in lines if line.startswith(("# branch.oid ", "# branch.head "))]
-        changes = [line for line in lines if not line.startswith("#")]
-        if heads != [f"# branch.oid {want}", f"# branch.head {branch}"] or changes:
-            return f"{path}: {heads + changes[:3]}; expected {branch} at {want[:12]}, clean"
-        return ""
+        return _out_of_step(path, branch, self.upstreams[checkout.index].commit(self.main_at(case)))
+
+    def _real_problem(self, checkout: Checkout, contender: str) -> str:
+        """What is wrong with a checkout of node_exporter after a run, or ``""``. It must be on its branch at the
+        bundle's commit and clean, git kept off the network (a partial clone that lacks an object its status needs
+        fails, instead of git fetching it unseen); hold every file of the branch, only the cone's for
+        ``partial_sparse``; and lack objects of the history if and only if its clone is partial (``FILTERED``), so
+        that a server ignoring the filter cannot pass a full clone off as a partial one."""
+        real, dest = self.node_exporter, checkout.dest
+        if not (dest / ".git").is_dir():
+            return f"{dest}: not a checkout"
+        problem = _out_of_step(dest, real.branch, real.commit, offline=True)
+        want, found = (real.cone(SPARSE_CONE) if contender == "partial_sparse" else real.files), work_tree_files(dest)
+        if not problem and found != want:
+            problem = f"{dest}: {len(found)} files, expected {len(want)}; extra {sorted(found - want)[:3]}, missing {sorted(want - found)[:3]}"
+        objects = git("-C", dest, "rev-list", "--objects", "--missing=print", "--all", offline=True).splitlines()
+        missing = sum(line.startswith("?") for line in objects)
+        if not problem and (missing > 0) != (contender in FILTERED):
+            problem = f"{dest}: {missing} objects of the history missing, expected {'some' if contender in FILTERED else 'none'}"
+        return problem
+
+
+def _out_of_step(path: Path, branch: str, want: str, *, offline: bool = False) -> str:
+    """Why the checkout at ``path`` is not on ``branch`` at ``want`` with no local change, or ``""``."""
+    lines = git("--no-optional-locks", "-C", path, "status", "--porcelain=v2", "--branch", offline=offline).splitlines()
+    heads = [line for line in lines if line.startswith(("# branch.oid ", "# branch.head "))]
+    changes = [line for line in lines if not line.startswith("#")]
+    if heads != [f"# branch.oid {want}", f"# branch.head {branch}"] or changes:
+        return f"{path}: {heads + changes[:3]}; expected {branch} at {want[:12]}, clean"
+    return ""

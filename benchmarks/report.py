@@ -1,7 +1,8 @@
 """The benchmark's outputs, all made from one JSON document: benchmark.json, benchmark.md and benchmark.png.
 
 Medians, ratios and git process counts are computed once, into the document; the Markdown table and the chart
-only read it, so the three files can never disagree.
+only read it, so the three files can never disagree. The partial clone group has a section and a row of the chart of
+its own: one real repository, its contenders' times side by side with what their checkouts take on disk.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import typing as t
 from collections import Counter
 from pathlib import Path
 
-from contenders import ALL_CONTENDERS, CONTENDERS, SYNCING, Run
-from fixtures import SCENARIOS, Case
+from contenders import ALL_CONTENDERS, CONTENDERS, PARTIAL_CONTENDERS, PARTIAL_WHAT, SYNCING, Run
+from fixtures import PARTIAL_CLONE, SCENARIOS, Case
 from matplotlib.figure import Figure  # without pyplot: no display, no global state
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
@@ -24,6 +25,13 @@ RATIOS = {  # name: (numerator, denominators summed)
     "batch / (floor + ansible_floor)": ("batch", ("floor", "ansible_floor")),
     "releases / batch": ("releases", ("batch",)),  # the release layout against the plain checkout
 }
+PARTIAL_RATIOS = {  # the partial clone group's, of times and of disk: what the filter saves, and what we cost over git
+    "partial / full": ("partial", ("full",)),
+    "partial_sparse / full": ("partial_sparse", ("full",)),
+    "full / git_clone": ("full", ("git_clone",)),
+    "partial / git_clone_filter": ("partial", ("git_clone_filter",)),
+}
+DISK = ("dest", "objects")  # du of the checkout folder, .git included, and of its .git/objects
 CHANGES_EXPECTED = ("clone", "update", "drift")  # scenarios in which a syncing contender must report a change
 SUM = "floor + ansible_floor"  # the least any Ansible-driven tool can cost
 COLORS = {
@@ -34,6 +42,11 @@ COLORS = {
     "floor": "tab:gray",
     "ansible_floor": "tab:olive",
     SUM: "black",
+    "full": "tab:green",
+    "partial": "tab:cyan",
+    "partial_sparse": "tab:blue",
+    "git_clone": "tab:gray",
+    "git_clone_filter": "silver",
 }
 
 
@@ -53,17 +66,27 @@ def contender_entry(case: Case, timed_runs: list[Run], counted: Run | None) -> d
         entry["git_processes"] = len(counted.git_commands)
         entry["git_per_checkout"] = round(len(counted.git_commands) / case.checkouts, 3)
         entry["git_commands"] = dict(Counter(counted.git_commands).most_common())
+    disks = [run.disk_kib for run in timed_runs if run.disk_kib is not None]
+    if disks:
+        entry["disk_kib_runs"] = disks
+        entry["disk_kib"] = {part: statistics.median_low(disk[part] for disk in disks) for part in DISK}
     return entry
 
 
-def case_entry(case: Case, contenders: dict[str, dict[str, t.Any]]) -> dict[str, t.Any]:
-    """One case with its contenders and the ratios of their medians."""
-    medians = {name: entry["median"] for name, entry in contenders.items()}
-    ratios = {
-        name: round(medians[top] / sum(medians[d] for d in bottom), 3)
-        for name, (top, bottom) in RATIOS.items()
-        if top in medians and all(d in medians for d in bottom)
+def _ratios(values: dict[str, float], pairs: dict[str, tuple[str, tuple[str, ...]]]) -> dict[str, float]:
+    """Each ratio of ``pairs`` whose contenders have a value: the numerator's over the sum of the denominators'."""
+    return {
+        name: round(values[top] / sum(values[d] for d in bottom), 3)
+        for name, (top, bottom) in pairs.items()
+        if top in values and all(d in values for d in bottom)
     }
+
+
+def case_entry(case: Case, contenders: dict[str, dict[str, t.Any]]) -> dict[str, t.Any]:
+    """One case with its contenders and the ratios of their medians (in the partial clone group, of disk too)."""
+    medians = {name: entry["median"] for name, entry in contenders.items()}
+    disks = {name: entry["disk_kib"] for name, entry in contenders.items() if "disk_kib" in entry}
+    disk_ratios = {part: _ratios({name: disk[part] for name, disk in disks.items()}, PARTIAL_RATIOS) for part in DISK} if disks else None
     return {
         "scenario": case.scenario,
         "group": case.group,
@@ -73,7 +96,8 @@ def case_entry(case: Case, contenders: dict[str, dict[str, t.Any]]) -> dict[str,
         "checkouts": case.checkouts,
         "size": case.size,
         "contenders": contenders,
-        "ratios": ratios,
+        "ratios": _ratios(medians, {**RATIOS, **PARTIAL_RATIOS}),
+        **({"disk_ratios": disk_ratios} if disk_ratios else {}),
     }
 
 
@@ -186,14 +210,54 @@ def _where(case: dict[str, t.Any]) -> str:
     return "one host, git daemon" if case["transport"] == "git" else "one host"
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" if i < 3 else "---:" for i in range(len(header))) + "|"]
+def _table(header: list[str], rows: list[list[str]], text_columns: int = 3) -> str:
+    """A Markdown table, its first ``text_columns`` aligned left and the figures right; a sentence when it has no row."""
+    if not rows:
+        return "No case of this run."
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" if i < text_columns else "---:" for i in range(len(header))) + "|"]
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+
+
+def _mib(kib: float | None) -> str:
+    return "—" if kib is None else f"{kib / 1024:.1f}"
+
+
+def _partial_section(case: dict[str, t.Any], repetitions: int) -> list[str]:
+    """The partial clone group: the real repository, each contender's time and disk, and the ratios of both."""
+    repository, contenders = case["repository"], case["contenders"]
+    rows = [
+        [
+            f"`{name}`",
+            PARTIAL_WHAT[name],
+            _seconds(contenders[name]["median"]),
+            *(_mib(contenders[name].get("disk_kib", {}).get(part)) for part in DISK),
+            str(contenders[name].get("git_processes", "—")),
+        ]
+        for name in PARTIAL_CONTENDERS
+        if name in contenders
+    ]
+    ratios = [[f"`{name}`", _seconds(case["ratios"].get(name)), *(_seconds(case["disk_ratios"][part].get(name)) for part in DISK)] for name in PARTIAL_RATIOS]
+    return [
+        f"## {PARTIAL_CLONE.capitalize()}",
+        "",
+        f"A cold clone of `{repository['branch']}` of a real repository, prometheus/node_exporter ({repository['bundle']}: "
+        f"{repository['commits']:,} commits on `{repository['branch']}`, {repository['files']} files at {repository['commit'][:12]}), "
+        f"unbundled into a bare repository with `uploadpack.allowFilter` and served over file://; median of {plural(repetitions, 'timed run')}. "
+        "On disk: `du` of the checkout folder, `.git` included, and of `.git/objects` alone, after each run (the median). "
+        f"The machine's 1-minute load average: {case['load_average'][0]:g} before, {case['load_average'][1]:g} after.",
+        "",
+        _table(["contender", "what runs", "seconds", "checkout (MiB)", ".git/objects (MiB)", "git processes"], rows, text_columns=2),
+        "",
+        _table(["ratio", "time", "checkout on disk", ".git/objects"], ratios, text_columns=1),
+        "",
+    ]
 
 
 def markdown(doc: dict[str, t.Any]) -> str:
     machine, settings = doc["machine"], doc["settings"]
-    cases = doc["cases"]
+    cases = [c for c in doc["cases"] if c["group"] != PARTIAL_CLONE]
+    partial = [line for c in doc["cases"] if c["group"] == PARTIAL_CLONE for line in _partial_section(c, settings["repetitions"])]
+    syncing = [name for name in SYNCING if name in ALL_CONTENDERS]
     timing = _table(
         ["scenario", "where", "checkouts", *ALL_CONTENDERS, *RATIOS],
         [
@@ -208,13 +272,13 @@ def markdown(doc: dict[str, t.Any]) -> str:
         ],
     )
     processes = _table(
-        ["scenario", "where", "checkouts", *SYNCING],
+        ["scenario", "where", "checkouts", *syncing],
         [
             [
                 c["scenario"],
                 _where(c),
                 c["size"],
-                *(f"{round(c['contenders'][n]['git_per_checkout'], 2):g}" if "git_per_checkout" in c["contenders"].get(n, {}) else "—" for n in SYNCING),
+                *(f"{round(c['contenders'][n]['git_per_checkout'], 2):g}" if "git_per_checkout" in c["contenders"].get(n, {}) else "—" for n in syncing),
             ]
             for c in cases
         ],
@@ -224,6 +288,7 @@ def markdown(doc: dict[str, t.Any]) -> str:
         [[str(m["checkouts"]), f"{m['peak_rss_mib']:.1f}", _seconds(m["seconds"])] for m in doc["memory"]],
     )
     notes = [f"- {line}" for line in doc["anomalies"]] or ["- none"]
+    skipped = [f"Skipped: {reason}." for reason in doc.get("skipped", [])]  # a case group whose fixture is absent here
     checked = targets(doc)
     goals = _table(
         ["target", "contender", "measured", "holds"],
@@ -241,6 +306,8 @@ def markdown(doc: dict[str, t.Any]) -> str:
             "",
             timing,
             "",
+            *(line for reason in skipped for line in (reason, "")),
+            *partial,
             "## Targets",
             "",
             "The targets of issues 3 and 5 and of the release layout, checked against this run "
@@ -296,10 +363,8 @@ def _panel(axis: t.Any, scenario: str, cases: list[dict[str, t.Any]]) -> None:
     axis.grid(True, which="both", alpha=0.3)
 
 
-def chart(doc: dict[str, t.Any], path: Path) -> None:
+def _scenario_panels(figure: t.Any, doc: dict[str, t.Any], one_host: list[dict[str, t.Any]]) -> None:
     """Time against checkouts on one host, one panel per scenario; the sixth panel holds the legend."""
-    one_host = sorted((c for c in doc["cases"] if c["group"] == "one host" and c["transport"] == "file"), key=lambda c: c["checkouts"])
-    figure = Figure(figsize=(15, 9), layout="constrained")
     axes = figure.subplots(2, 3)
     for axis, scenario in zip(axes.flat, SCENARIOS):
         _panel(axis, scenario, [c for c in one_host if c["scenario"] == scenario])
@@ -313,6 +378,45 @@ def chart(doc: dict[str, t.Any], path: Path) -> None:
         f"ansible-core {machine['ansible_core']}",
         fontsize=12,
     )
+
+
+def _partial_panels(figure: t.Any, case: dict[str, t.Any]) -> None:
+    """The partial clone group: each contender's median time, and what its checkout takes on disk, as bars."""
+    contenders, repository = case["contenders"], case["repository"]
+    names = [name for name in PARTIAL_CONTENDERS if name in contenders]
+    weighed = [name for name in names if "disk_kib" in contenders[name]]
+    time_axis, disk_axis = figure.subplots(1, 2)
+    time_axis.bar_label(time_axis.barh(names, [contenders[n]["median"] for n in names], color=[COLORS[n] for n in names]), fmt="%.2f", padding=3)
+    time_axis.set(title="time (median)", xlabel="seconds")
+    for offset, part, label in ((-0.2, "dest", "the checkout, .git included"), (0.2, "objects", ".git/objects")):
+        bars = disk_axis.barh([row + offset for row in range(len(weighed))], [contenders[n]["disk_kib"][part] / 1024 for n in weighed], height=0.4, label=label)
+        disk_axis.bar_label(bars, fmt="%.1f", padding=3)
+    disk_axis.set_yticks(range(len(weighed)), weighed)
+    disk_axis.set(title="on disk after the clone (du)", xlabel="MiB")
+    disk_axis.legend(loc="lower right")
+    for axis in (time_axis, disk_axis):
+        axis.invert_yaxis()
+        axis.margins(x=0.15)
+        axis.grid(True, axis="x", alpha=0.3)
+    figure.suptitle(
+        f"partial clone: a cold clone of {repository['branch']} of node_exporter ({repository['commits']:,} commits, {repository['files']} files) "
+        "over file:// (lower is better)",
+        fontsize=12,
+    )
+
+
+def chart(doc: dict[str, t.Any], path: Path) -> None:
+    """The scenarios' panels and, below them, the partial clone group's when it was measured (alone, only those)."""
+    one_host = sorted((c for c in doc["cases"] if c["group"] == "one host" and c["transport"] == "file"), key=lambda c: c["checkouts"])
+    partial = [c for c in doc["cases"] if c["group"] == PARTIAL_CLONE]
+    scenarios = bool(one_host) or not partial
+    heights = ([9.0] if scenarios else []) + [4.5] * len(partial)
+    figure = Figure(figsize=(15, sum(heights)), layout="constrained")
+    subfigures = list(figure.subfigures(len(heights), 1, height_ratios=heights, squeeze=False).flat)
+    if scenarios:
+        _scenario_panels(subfigures.pop(0), doc, one_host)
+    for subfigure, case in zip(subfigures, partial):
+        _partial_panels(subfigure, case)
     figure.savefig(path, dpi=110)
 
 

@@ -7,7 +7,8 @@
 Contenders, alternating on the same fixtures (reset before every run) so that a drift of the machine hits all alike:
 role (fleetops.gitops.checkouts), batch (one gitops_sync task with every checkout), builtin (ansible.builtin.git in
 a loop), floor (benchmarks/floor.sh: the fewest git commands, no Ansible) and ansible_floor (ansible-playbook with
-one debug task): floor + ansible_floor is the least any Ansible-driven tool can cost.
+one debug task): floor + ansible_floor is the least any Ansible-driven tool can cost. The partial clone group clones
+a real repository (node_exporter) with and without ``filter``, beside git's own clones, and weighs each checkout.
 
 Writes benchmark.json, benchmark.md and benchmark.png into benchmarks/results/ (smoke: benchmarks/results/smoke/)
 and prints the Markdown. Everything runs in a temporary folder and on 127.0.0.1; the folder and git daemon go
@@ -33,8 +34,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import report
-from contenders import ALL_CONTENDERS, CONTENDERS, RELEASES, SYNCING, Run, Runner
-from fixtures import GIT, GIT_DAEMON, ROOT, SCENARIOS, Case, Fixtures, GitDaemon, git
+from contenders import ALL_CONTENDERS, CONTENDERS, PARTIAL_CONTENDERS, RELEASES, SYNCING, Run, Runner
+from fixtures import GIT, GIT_DAEMON, NODE_EXPORTER, PARTIAL_CLONE, REALWORLD, ROOT, SCENARIOS, Case, Fixtures, GitDaemon, git
 
 VENV = ROOT / ".venv"
 INSTALLED = ROOT / ".build" / "collections" / "ansible_collections"
@@ -81,6 +82,7 @@ class Plan:
             *(Case(scenario, fleet, self.fleet_per_host, CONTENDERS, group="fleet") for scenario in self.fleet_scenarios),
             Case("check", ("localhost",), self.daemon_size, ("role", "batch", "floor", "ansible_floor"), transport=GIT_DAEMON, group="git daemon"),
             *(Case(scenario, ("localhost",), self.release_size, ("batch", RELEASES), group="release layout") for scenario in self.release_scenarios),
+            Case("clone", ("localhost",), 1, PARTIAL_CONTENDERS, group=PARTIAL_CLONE),  # one real repository, see fixtures
         ]
 
     def rounds(self) -> list[Round]:
@@ -133,8 +135,12 @@ def measure(case: Case, plan: Plan, fixtures: Fixtures, runner: Runner) -> dict[
                 measured[name].counted = run
             counted = f", {len(run.git_commands)} git" if run.git_commands is not None else ""
             changed = f", changed={run.changed}" if run.changed is not None else ""
-            progress(f"{case.label:<34} {round_.name:<13} {name:<14} {run.seconds:8.2f}s{changed}{counted}")
+            disk = f", {run.disk_kib['dest'] / 1024:.1f} MiB on disk" if run.disk_kib else ""
+            progress(f"{case.label:<34} {round_.name:<13} {name:<16} {run.seconds:8.2f}s{changed}{counted}{disk}")
     entry = report.case_entry(case, {name: report.contender_entry(case, m.timed, m.counted) for name, m in measured.items()})
+    if case.group == PARTIAL_CLONE:
+        real = fixtures.node_exporter
+        entry["repository"] = {"bundle": NODE_EXPORTER.name, "branch": real.branch, "commit": real.commit, "commits": real.commits, "files": len(real.files)}
     # The 1-minute load average before and after: the machine may be shared (a fleet case raises it itself).
     entry["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     return entry
@@ -192,9 +198,21 @@ def collection(snapshot: Path) -> dict[str, t.Any]:
     }
 
 
+def available(cases: list[Case]) -> tuple[list[Case], list[str]]:
+    """The cases whose fixtures exist here, and why the others are skipped: the real repository of the partial
+    clone group is where ../shared exists (developer machines, CI), not on a user's fresh clone."""
+    if NODE_EXPORTER.is_file() or all(case.group != PARTIAL_CLONE for case in cases):
+        return cases, []
+    reason = f"the {PARTIAL_CLONE} group, as {NODE_EXPORTER.name} is not in {REALWORLD} (see its README.md)"
+    return [case for case in cases if case.group != PARTIAL_CLONE], [reason]
+
+
 def benchmark(plan: Plan, work: Path) -> dict[str, t.Any]:
     """Build the fixtures, start git daemon, measure every case and the memory; the document of it all."""
     started, machine_info = time.monotonic(), machine()
+    cases, skipped = available(plan.cases())
+    for reason in skipped:
+        progress(f"skipped: {reason}")
     snapshot = snapshot_collection(work)
     sys.path.insert(0, str(snapshot))  # the fixtures lay down release layouts with the collection's Python API
     measured = collection(snapshot)  # now: the repository may move on during the run
@@ -203,7 +221,7 @@ def benchmark(plan: Plan, work: Path) -> dict[str, t.Any]:
     runner = Runner(work / "runner", fixtures, ansible_playbook=VENV / "bin" / "ansible-playbook", python=VENV / "bin" / "python", collections=snapshot)
     with GitDaemon(fixtures.upstream_dir) as daemon:
         fixtures.serve(daemon)
-        cases = [measure(case, plan, fixtures, runner) for case in plan.cases()]
+        entries = [measure(case, plan, fixtures, runner) for case in cases]
     memory = [measure_memory(case, fixtures, runner) for case in plan.memory_cases()]
     return {
         "machine": machine_info,
@@ -215,13 +233,14 @@ def benchmark(plan: Plan, work: Path) -> dict[str, t.Any]:
             "fleet": f"{plan.fleet_hosts} hosts x {plan.fleet_per_host} checkouts",
             "daemon_size": plan.daemon_size,
             "repositories": plan.repositories(),
-            "contenders": list(ALL_CONTENDERS),
+            "contenders": list(dict.fromkeys([*ALL_CONTENDERS, *PARTIAL_CONTENDERS])),
             "only": plan.only,
         },
         "elapsed_seconds": round(time.monotonic() - started, 1),
-        "cases": cases,
+        "cases": entries,
         "memory": memory,
-        "anomalies": report.anomalies(cases),
+        "skipped": skipped,
+        "anomalies": report.anomalies(entries),
     }
 
 
