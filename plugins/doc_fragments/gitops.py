@@ -232,7 +232,8 @@ options:
         as git is given it, without password or token) and version, the commit to deploy, the kind of ref, when it was resolved and by whom.
       - With O(lockfile_mode=update), each distinct O(repo) and version is resolved once per play on the controller,
         as O(resolve_on_controller) does (whatever the number of hosts), every host gets that commit, and the file
-        records each commit that is new or moved (a rerun that finds nothing new leaves it as it was).
+        records each commit that is new or moved (a rerun that finds nothing new leaves it as it was; a run in check
+        mode records nothing).
       - With O(lockfile_mode=frozen), every host gets the commit the file holds and no remote is asked, so reruns,
         C(--limit) retries and hosts added later deploy the same commits, and promoting an environment is a reviewed
         commit of the file. A repository and version the file lacks fails the task.

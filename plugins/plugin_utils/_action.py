@@ -52,7 +52,7 @@ class PinningAction(ActionBase):
         play_id = self._task.get_play()._uuid  # pylint: disable=protected-access  # one pin file per play
         if args.get("lockfile"):
             path = self._lockfile_path(args["lockfile"], task_vars)
-            return (*lock_checkouts(args, path, play_id, self.VERSION_KEY, self.VERSION_ALIAS), "lockfile")
+            return (*lock_checkouts(args, path, play_id, self.VERSION_KEY, self.VERSION_ALIAS, check_mode=bool(self._task.check_mode)), "lockfile")
         if boolean(args.get("resolve_on_controller", False), strict=False) and self._play_has_many_hosts(task_vars):
             return (*pin_checkouts(args, play_id, version_key=self.VERSION_KEY, version_alias=self.VERSION_ALIAS), "resolve_on_controller")
         return args, [], ""

@@ -97,9 +97,14 @@ class Lockfile:
             data = yaml.safe_load(raw.decode("utf-8")) or {}
         except (ValueError, yaml.YAMLError) as error:
             raise InvalidOption(_OPTION, f"{self.path} is not a lockfile this collection can read: {error}") from None
-        if not isinstance(data, dict) or data.get("format_version") != LOCKFILE_VERSION or not isinstance(data.get("repositories") or {}, dict):
+        if data == {}:
+            return {}  # an empty file: a lockfile to fill
+        repositories = data.get("repositories") or {} if isinstance(data, dict) else None
+        if not isinstance(data, dict) or data.get("format_version") != LOCKFILE_VERSION or not isinstance(repositories, dict):
             raise InvalidOption(_OPTION, f"{self.path} is not a lockfile of format_version {LOCKFILE_VERSION}")
-        return {str(repo): dict(versions or {}) for repo, versions in (data.get("repositories") or {}).items()}
+        if not all(isinstance(versions, dict) for versions in repositories.values() if versions):
+            raise InvalidOption(_OPTION, f"{self.path}: each repository must map versions to their entries")
+        return {str(repo): dict(versions or {}) for repo, versions in repositories.items()}
 
     def _write(self, entries: t.Mapping[str, t.Mapping[str, t.Any]]) -> None:
         document = {"format_version": LOCKFILE_VERSION, "repositories": {repo: dict(sorted(entries[repo].items())) for repo in sorted(entries)}}
@@ -141,17 +146,21 @@ def _who() -> str:
     return f"{user}@{socket.gethostname()}"
 
 
-def lock_checkouts(args: dict[str, t.Any], path: str, play_id: str, version_key: str, version_alias: str) -> tuple[dict[str, t.Any], list[str]]:
+def lock_checkouts(
+    args: dict[str, t.Any], path: str, play_id: str, version_key: str, version_alias: str, *, check_mode: bool
+) -> tuple[dict[str, t.Any], list[str]]:
     """Module arguments with each checkout pinned to its lockfile commit (see ``Pinning``), and what could not be.
 
-    ``lockfile_mode: update`` resolves once per play on the controller and records what moved first; ``frozen``
-    takes the file as it is and asks no remote.
+    ``lockfile_mode: update`` resolves once per play on the controller and records what moved first - not in
+    ``check_mode``, which deploys nothing and so records nothing; ``frozen`` takes the file as it is and asks no
+    remote.
     """
     pinning = Pinning(args, version_key, version_alias)
     if _mode(args) == "frozen":
         return pinning.apply(Lockfile(path).targets(pinning.wanted))
     targets = PlayPins(play_id).targets(pinning.wanted, pinning.timeout, pinning.access())
-    Lockfile(path).record(targets, format_time(utc_now()) or "")
+    if not check_mode:
+        Lockfile(path).record(targets, format_time(utc_now()) or "")
     return pinning.apply(targets)
 
 

@@ -82,11 +82,13 @@ def apply_history(records: Sequence[CheckoutRecord], latest: t.Mapping[Key, Entr
 def append_run(path: str, records: Sequence[CheckoutRecord], run: str) -> None:
     """Append the run's lines in one write (so that two runs appending at once do not mix their lines)."""
     lines = "".join(json.dumps(_line(record, run), ensure_ascii=False, sort_keys=True) + "\n" for record in records)
-    fd = _open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    fd = _open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT)
     if fd is None:  # pragma: no cover - O_CREAT makes it
         return
     try:
-        os.write(fd, lines.encode("utf-8"))
+        size = os.fstat(fd).st_size
+        cut = size > 0 and os.pread(fd, 1, size - 1) != b"\n"  # a run killed mid-write: its last line is not ours
+        os.write(fd, (("\n" if cut else "") + lines).encode("utf-8"))
     finally:
         os.close(fd)
 

@@ -29,6 +29,8 @@ def test_a_lockfile_records_one_commit_then_deploys_it_to_reruns_limits_and_late
     lockfile = tmp_path / "revisions.yml"
     update = _sync(upstream.url, tmp_path, lockfile="revisions.yml", lockfile_mode="update")  # relative: the playbook's folder
     first = upstream.head()
+    audit = _play(tmp_path, 2, update, "--check")
+    assert audit.returncode == 0 and not lockfile.exists(), audit.stdout  # check mode deploys nothing, records nothing
     git_counter.reset()
     run = _play(tmp_path, 2, update)
     assert run.returncode == 0, run.stdout + run.stderr
@@ -82,8 +84,14 @@ def test_the_lockfile_keys_repositories_without_their_secrets(tmp_path, monkeypa
 
 @pytest.mark.parametrize(
     "text",
-    ["format_version: 2\nrepositories: {}\n", "- a list\n", "repositories: {\n", "format_version: 1\nrepositories: [1]\n"],
-    ids=["another format", "not a mapping", "not YAML", "repositories not a mapping"],
+    [
+        "format_version: 2\nrepositories: {}\n",
+        "- a list\n",
+        "repositories: {\n",
+        "format_version: 1\nrepositories: [1]\n",
+        "format_version: 1\nrepositories:\n  https://h/a.git: [main]\n",
+    ],
+    ids=["another format", "not a mapping", "not YAML", "repositories not a mapping", "versions not a mapping"],
 )
 def test_a_file_that_is_not_a_lockfile_is_refused(tmp_path, text):
     (tmp_path / "revisions.yml").write_text(text)
@@ -95,3 +103,11 @@ def test_an_entry_that_names_no_commit_is_not_deployed(tmp_path):
     (tmp_path / "revisions.yml").write_text("format_version: 1\nrepositories:\n  https://h/a.git:\n    main: {commit: nope, kind: branch, name: main}\n")
     found = Lockfile(str(tmp_path / "revisions.yml")).targets([("https://h/a.git", "main")])[("https://h/a.git", "main")]
     assert isinstance(found, str) and "is not a commit SHA" in found
+
+
+def test_an_empty_file_is_a_lockfile_to_fill(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    (tmp_path / "revisions.yml").write_text("")
+    lockfile = Lockfile(str(tmp_path / "revisions.yml"))
+    assert isinstance(lockfile.targets([("https://h/a.git", "main")])[("https://h/a.git", "main")], str)
+    assert lockfile.record({("https://h/a.git", "main"): Target(BRANCH, "main", SHA)}, "now") == [f"https://h/a.git main: {SHA}"]

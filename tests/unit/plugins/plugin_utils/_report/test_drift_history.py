@@ -48,6 +48,8 @@ def test_lines_that_are_not_the_history_s_are_skipped(tmp_path):
         handle.write('{"v": 99, "host": "web01", "path": "/srv/app", "run": "x", "state": "IN_SYNC"}\nnot json\n{"v": 1, "host": "web01"')
     entry = read_latest(str(history), [("web01", "/srv/app")])[("web01", "/srv/app")]
     assert entry == Entry("2026-12-01T07:00:00Z", "DRIFTED", "2026-12-01T07:00:00Z")
+    _run(str(history), {"/srv/app": "IN_SYNC"}, "2026-12-01T07:10:00Z")  # after a line cut short: a line of its own
+    assert read_latest(str(history), [("web01", "/srv/app")])[("web01", "/srv/app")] == Entry("2026-12-01T07:10:00Z", "IN_SYNC", None)
 
 
 def test_drift_since_is_kept_across_runs_and_cleared_when_in_sync():
