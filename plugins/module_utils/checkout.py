@@ -199,7 +199,7 @@ class GitOpsSynchronizer:
         if not look or (state.is_checkout and not tag_object and (state.head == target.sha or has_commit(git, where, target.sha))):
             yield where
         else:
-            fetch = Fetch(git, self.url, self.options.remote, filter=self._partial(git, self.dest if state.is_checkout else None))
+            fetch = Fetch(git, self.url, self.options.remote, filter=self._partial(state.partial if state.is_checkout else self.options.filter))
             with peek_at(fetch, state.git_dir if state.is_checkout else None, target, (state.head or "",)) as peek:
                 yield replace(peek, shallow=where.shallow)
 
@@ -395,7 +395,7 @@ class GitOpsSynchronizer:
         clone also gets the objects the filter left out that checking the target out needs."""
         where = Where.checkout(path)
         distance: Distance | None = None
-        partial = self._partial(git, path)
+        partial = self._partial(state.partial if state is not None else recorded_filter(git, path, self.options.remote))
 
         def present() -> bool:
             nonlocal distance
@@ -415,10 +415,9 @@ class GitOpsSynchronizer:
             raise
         return distance
 
-    def _partial(self, git: GitRunner, path: str | None) -> str | None:
-        """The filter fetches into the repository at ``path`` use (None: everything): the ``filter`` option, once the
-        repository is a partial clone; until then (a clone to make), the option; a full clone stays one."""
-        recorded = recorded_filter(git, path, self.options.remote) if path else self.options.filter
+    def _partial(self, recorded: str | None) -> str | None:
+        """The filter fetches into a repository whose own is ``recorded`` use (None: everything): the ``filter``
+        option, once the repository is a partial clone (or for a clone to make); a full clone stays one."""
         return (self.options.filter or recorded) if recorded else None
 
     def _switch(self, git: GitRunner, path: str, target: Target, upstream: str | None) -> None:

@@ -45,6 +45,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._findings import c
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
 from ansible_collections.fleetops.gitops.plugins.module_utils._history import Where, has_commit
 from ansible_collections.fleetops.gitops.plugins.module_utils._locks import CheckoutLock
+from ansible_collections.fleetops.gitops.plugins.module_utils._partial import recorded_filter
 from ansible_collections.fleetops.gitops.plugins.module_utils._peek import peek_at
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import COMMIT, Target, is_commit_sha
 from ansible_collections.fleetops.gitops.plugins.module_utils._release_history import read_history, record_switch
@@ -281,7 +282,8 @@ class ReleaseSynchronizer(GitOpsSynchronizer):
             return
         haves = (plan.current.revision,) if plan.current else ()
         repository = self.layout.repo if plan.action == RELEASE else None
-        with peek_at(Fetch(git, self.url, self.options.remote, filter=self._partial(git, repository)), repository, plan.target, haves) as peek:
+        recorded = recorded_filter(git, repository, self.options.remote) if repository else self.options.filter
+        with peek_at(Fetch(git, self.url, self.options.remote, filter=self._partial(recorded)), repository, plan.target, haves) as peek:
             yield peek
 
     def _check_shared_paths(self, git: GitRunner, where: Where, plan: ReleasePlan) -> None:
