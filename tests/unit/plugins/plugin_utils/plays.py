@@ -18,13 +18,13 @@ from ansible_collections.fleetops.gitops.plugins.plugin_utils import _action
 COLLECTIONS = Path(_action.__file__).parents[5]
 
 
-def play(tmp_path: Path, hosts: int, task: dict[str, t.Any], *options: str) -> subprocess.CompletedProcess[str]:
-    """One play of ``task`` on ``hosts`` local hosts (each with its own checkout, host<N>), run by ansible-playbook
-    with ``options`` (``--limit host1``)."""
+def play(tmp_path: Path, hosts: int, task: dict[str, t.Any] | list[dict[str, t.Any]], *options: str) -> subprocess.CompletedProcess[str]:
+    """One play of ``task`` (or of a list of tasks) on ``hosts`` local hosts (each with its own checkout, host<N>), run
+    by ansible-playbook with ``options`` (``--limit host1``)."""
     inventory = tmp_path / "inventory.ini"
     inventory.write_text("".join(f"host{n} ansible_connection=local ansible_python_interpreter={sys.executable}\n" for n in range(hosts)))
     playbook = tmp_path / "play.yml"
-    playbook.write_text(json.dumps([{"hosts": "all", "gather_facts": False, "tasks": [task]}]))
+    playbook.write_text(json.dumps([{"hosts": "all", "gather_facts": False, "tasks": task if isinstance(task, list) else [task]}]))
     env = dict(
         os.environ,
         ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
