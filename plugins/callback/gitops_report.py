@@ -105,6 +105,11 @@ notes:
   - C(changed) of a checkout is true when any task of the run reported it changed. A task in check mode (C(--check), or
     its own C(check_mode=true)) predicts - its checkouts have C(check_mode=true) in the JSON, and C(changed) means
     they would change; the summary counts them as C(would_change), and the page marks them.
+  - After the health check of the role C(fleetops.gitops.checkouts) (its variable C(checkouts_health_check)), each
+    checkout the run changed on that host carries C(health) in the JSON - V(passed), V(failed) (left at the new
+    revision) or V(reverted) (put back at its revision before the run) - and the summary counts them. A checkout of a
+    host whose check failed is C(ERROR), its desired revision the one the run deployed, and its details say what the
+    check found, where the checkout was left, and what the check found after the revert.
   - The JSON file starts with C(format_version) (1), which changes when a key changes meaning or goes away.
 seealso:
   - module: fleetops.gitops.gitops_sync
@@ -151,6 +156,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._errors import Git
 from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import format_time, utc_now
 from ansible_collections.fleetops.gitops.plugins.plugin_utils._report import FleetReport, report_dir_fact, table_lines, write_reports
 from ansible_collections.fleetops.gitops.plugins.plugin_utils._report.drift_history import HistoryError, append_run, apply_history, read_latest
+from ansible_collections.fleetops.gitops.plugins.plugin_utils._report.health import health_fact
 
 _MODULES = frozenset(("fleetops.gitops.gitops_sync", "fleetops.gitops.gitops_drift"))
 _SET_FACT = frozenset(("ansible.builtin.set_fact", "ansible.legacy.set_fact"))
@@ -234,6 +240,9 @@ class CallbackModule(CallbackBase):
         report_dir = report_dir_fact(data) if _is_set_fact(result) else None  # a module's facts never move the report
         if report_dir:
             self._report_dir_fact = report_dir
+        health = health_fact(data) if _is_set_fact(result) else None
+        if health is not None:
+            self._report.add_health(_host_name(result), health)
         if _is_gitops_task(result):
             self._report.add_result(_host_name(result), data, failed=failed, check_mode=_in_check_mode(result))
 

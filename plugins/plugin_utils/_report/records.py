@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncState
+from ansible_collections.fleetops.gitops.plugins.plugin_utils._report.health import HEALTHS, apply_health, deployed_paths
 
 STATES = tuple(state.name for state in SyncState if state is not SyncState.SYNCING)
 """The states a module returns (SYNCING lasts only while a reconcile runs, inside one); anything else is UNKNOWN."""
@@ -45,6 +46,7 @@ class CheckoutRecord:
     tracked: bool = False  # the drift history (the callback's history option) gave the two below
     drifted_since: str | None = None  # when its current run of drift began
     trend: str | None = None  # new, chronic or resolved drift, against the checkout's previous run
+    health: str | None = None  # the checkouts role's health check after the change: passed, failed or reverted
 
     @property
     def drifted(self) -> bool:
@@ -68,6 +70,7 @@ class CheckoutRecord:
             "last_switch": self.last_switch,
             "drifted_since": self.drifted_since,
             "trend": self.trend,
+            "health": self.health,
         }
 
 
@@ -200,6 +203,17 @@ class FleetReport:
             self.add(record)
         return len(records)
 
+    def add_health(self, host: str, health: t.Mapping[str, t.Any]) -> int:
+        """Tell the checkouts of ``host`` that its health check (the role's fact ``checkouts_health``, see
+        ``health.apply_health``) was about what it found; returns how many it told."""
+        told = 0
+        for path in deployed_paths(health):
+            record = self._records.get((host, _norm_path(path)))
+            if record is not None:
+                apply_health(record, health, path)
+                told += 1
+        return told
+
     def records(self) -> list[CheckoutRecord]:
         """The records, drifted ones first, then by host and path."""
         return sort_records(self._records.values())
@@ -217,7 +231,8 @@ def sort_records(records: Iterable[CheckoutRecord]) -> list[CheckoutRecord]:
 def summarize(records: Iterable[CheckoutRecord]) -> dict[str, t.Any]:
     """``{"hosts", "checkouts", "changed", "would_change", "states": {state: count for every state}}``: ``changed``
     counts the checkouts a task changed, ``would_change`` those a task in check mode said it would; with the drift
-    history, ``"history": {"new", "chronic", "resolved"}`` too."""
+    history, ``"history": {"new", "chronic", "resolved"}`` too; with the checkouts role's health check,
+    ``"health": {"passed", "failed", "reverted"}``."""
     records = list(records)
     states = dict.fromkeys(STATES, 0)
     for record in records:
@@ -229,6 +244,7 @@ def summarize(records: Iterable[CheckoutRecord]) -> dict[str, t.Any]:
         "would_change": sum(1 for record in records if record.changed and record.check_mode),
         "states": states,
         **({"history": {trend: sum(1 for record in records if record.trend == trend) for trend in TRENDS}} if any(r.tracked for r in records) else {}),
+        **({"health": {health: sum(1 for record in records if record.health == health) for health in HEALTHS}} if any(r.health for r in records) else {}),
     }
 
 

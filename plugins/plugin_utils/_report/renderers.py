@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import format_time, parse_time, utc_now
+from ansible_collections.fleetops.gitops.plugins.plugin_utils._report.health import HEALTHS
 from ansible_collections.fleetops.gitops.plugins.plugin_utils._report.records import (
     TRENDS,
     CheckoutRecord,
@@ -66,6 +67,11 @@ def history_words(counts: t.Mapping[str, int]) -> str:
     return ", ".join(f"{counts[trend]} {trend}" for trend in TRENDS)
 
 
+def health_words(counts: t.Mapping[str, int]) -> str:
+    """``20 passed, 0 failed, 1 reverted``: the checkouts role's health check, counted per changed checkout."""
+    return ", ".join(f"{counts[health]} {health}" for health in HEALTHS)
+
+
 # -- terminal table -------------------------------------------------------------------------------------------------
 
 _COLUMNS = ("HOST", "CHECKOUT", "STATE", "DESIRED", "ACTUAL", "LAST SYNC", "DETAILS")
@@ -94,6 +100,8 @@ def table_lines(records: Iterable[CheckoutRecord], *, width: int | None = TABLE_
     lines.append((summary_line(summary), worst_state(records)))
     if "history" in summary:
         lines.append((f"Drift against the previous run: {history_words(summary['history'])}", None))
+    if "health" in summary:
+        lines.append((f"Changed checkouts after the health check: {health_words(summary['health'])}", None))
     return lines
 
 

@@ -394,3 +394,16 @@ def test_a_history_file_that_is_a_link_is_left_alone(make_callback, tmp_path):
     callback.v2_playbook_on_stats(None)
     assert target.read_text() == "" and "history" in " ".join(callback.fake_display.warnings)
     assert "1 host, 1 checkout: 1 in sync, 0 drifted" in callback.fake_display.text  # the report itself is made
+
+
+def test_the_health_check_reaches_the_report_through_set_fact_only(make_callback):
+    """The role's checkouts_health, set on the controller, marks the checkouts it was about; the same fact returned by a
+    module on a host does not."""
+    fact = {"checkouts_health": {"passed": False, "outcome": "HTTP 503", "deployed": {"/srv/app": DESIRED}, "reverted": {}, "after_revert": None}}
+    callback = make_callback()
+    for host in ("web01", "web02"):
+        callback.v2_runner_on_ok(FakeResult(host, single("/srv/app", status(), changed=True), SYNC))
+    callback.v2_runner_on_ok(FakeResult("web01", {"ansible_facts": fact}, task("ansible.builtin.set_fact")))
+    callback.v2_runner_on_ok(FakeResult("web02", {"ansible_facts": fact}, task("ansible.builtin.command")))
+    states = {record.host: (record.state, record.health) for record in callback._report.records()}
+    assert states == {"web01": ("ERROR", "failed"), "web02": ("IN_SYNC", None)}

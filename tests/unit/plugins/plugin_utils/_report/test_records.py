@@ -47,6 +47,7 @@ def test_single_form_takes_the_checkout_its_changed_and_its_status():
         "last_switch": None,
         "drifted_since": None,
         "trend": None,
+        "health": None,
     }
 
 

@@ -128,6 +128,7 @@ def test_json_parses_back_sorted_with_summary(sample_report):
         "last_switch",
         "drifted_since",
         "trend",
+        "health",
     ]
     assert list(document["checkouts"][2]) == keys
     assert document["checkouts"][2]["drift_details"][2] == SCRIPT_DETAIL
