@@ -25,7 +25,7 @@ done
 
 # What users install is exactly the collection: every entry of the tarball matches this allow-list, so that no tool's
 # leftovers (.pytest_cache, .ruff_cache, .ansible, changelogs/.plugin-cache.yaml, __pycache__) or stray files ship.
-allowed='^(COPYING|CONTRIBUTING\.md|CHANGELOG\.md|CODE_OF_CONDUCT\.md|SECURITY\.md|bindep\.txt|FILES\.json|MANIFEST\.json|README\.md|changelogs/?|changelogs/(changelog\.yaml|config\.yaml|fragments/?|fragments/[A-Za-z0-9._-]+\.yml)|(docs|meta|plugins|roles)(/.*)?|tests/?|tests/config\.yml|tests/(unit|integration)(/.*)?)$'
+allowed='^(COPYING|CONTRIBUTING\.md|CHANGELOG\.md|CODE_OF_CONDUCT\.md|SECURITY\.md|bindep\.txt|FILES\.json|MANIFEST\.json|README\.md|changelogs/?|changelogs/(changelog\.yaml|config\.yaml|fragments/?|fragments/[A-Za-z0-9._-]+\.yml)|(docs|meta|playbooks|plugins|roles)(/.*)?|tests/?|tests/config\.yml|tests/(unit|integration)(/.*)?)$'
 unexpected=$(grep -Ev "$allowed" <<<"$contents" || true)
 unexpected+=$(grep -E '(^|/)(__pycache__|\.pytest_cache|\.ruff_cache|\.ansible)(/|$)|\.pyc$' <<<"$contents" || true)
 if [[ -n $unexpected ]]; then

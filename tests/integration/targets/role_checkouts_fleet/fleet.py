@@ -118,7 +118,7 @@ class Fleet:
         self.published_file.unlink(missing_ok=True)
         started = time.monotonic()
         run = subprocess.run(
-            ["ansible-playbook", "-i", str(self.inventory), str(HERE / playbook), *args, *self.extra_args],
+            ["ansible-playbook", "-i", str(self.inventory), _playbook(playbook), *args, *self.extra_args],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -160,6 +160,11 @@ class Fleet:
                 if os.path.isfile(path) and not os.path.islink(path):
                     digest.update(Path(path).read_bytes())
         return digest.hexdigest()
+
+
+def _playbook(name: str) -> str:
+    """A playbook of this folder, or one of the collection's (fleetops.gitops.rollout), run by its name as users do."""
+    return name if name.startswith("fleetops.gitops.") else str(HERE / name)
 
 
 def plant_drift(fleet: Fleet) -> None:
@@ -301,6 +306,8 @@ def check_html(fleet: Fleet, artifacts: Path) -> None:
 
 
 def main() -> None:
+    from rollout import check_rollout  # noqa: PLC0415  pylint: disable=import-outside-toplevel  # rollout.py imports this file
+
     work = Path(tempfile.mkdtemp(prefix="fleet-"))
     work.chmod(0o755)
     artifacts = Path(os.environ.get("JUNIT_OUTPUT_DIR", work / "junit")).parent / "artifacts"
@@ -390,6 +397,7 @@ def main() -> None:
 
             check_who_resolves(fleet)
             check_without_git(fleet)
+            check_rollout(fleet, work / "served")
     finally:
         if sshd is not None:
             sshd.close()
