@@ -14,12 +14,14 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._errors import Git
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import git_executable
 from ansible_collections.fleetops.gitops.plugins.module_utils._identity import threads_can_run_as
 from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncState, SyncStatus
-from ansible_collections.fleetops.gitops.plugins.module_utils._url import secrets_in
+from ansible_collections.fleetops.gitops.plugins.module_utils._url import public_url, secrets_in
 
 DEFAULT_PARALLEL = 8
 # Options that shape the call itself; every other top-level option is a default for each checkout.
 BATCH_OPTIONS = ("checkouts", "parallel", "allow_partial_failure", "resolve_on_controller")
 _LISTED_FAILURES = 5
+# The option naming the version a checkout is asked for, in the module whose path option is the key.
+_VERSION_OPTIONS = {"dest": "version", "path": "branch"}
 
 
 @dataclass
@@ -116,9 +118,17 @@ def _guarded(task: Task, spec: dict[str, t.Any], key: str, check_mode: bool, dif
     except Exception as error:  # pylint: disable=broad-exception-caught  # one bad item must not sink the rest
         message, details, (desired, actual) = f"unexpected {type(error).__name__}: {error}", {}, (None, None)
     else:
+        item.result["status"].update(_asked(spec, key))
         return item
-    status = SyncStatus(SyncState.ERROR, desired, actual, drift_details=[message]).to_dict()
+    status = dict(SyncStatus(SyncState.ERROR, desired, actual, drift_details=[message]).to_dict(), **_asked(spec, key))
     return ItemOutcome(path, dict(details, changed=False, failed=True, msg=message, status=status))
+
+
+def _asked(spec: t.Mapping[str, t.Any], key: str) -> dict[str, str | None]:
+    """What the checkout was asked to be, for its status: a report reads statuses only, never the arguments (they may
+    hold credentials), so the repository comes without any (``RepoUrl.public``), the version as given."""
+    repo = spec.get("repo")
+    return {"repo": public_url(repo) if repo else None, "version": spec.get(_VERSION_OPTIONS[key])}
 
 
 def _combine(items: list[ItemOutcome], key: str, allow_partial: bool) -> TaskOutcome:

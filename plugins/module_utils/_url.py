@@ -73,6 +73,15 @@ class RepoUrl:
             return Credentials(self.username, self.password or "")
         return None
 
+    @property
+    def public(self) -> str:
+        """The address with no credential in it, for what is shown as it is (reports): ``clean`` without the user name
+        of an https URL (a credential there, for basic auth); an ssh login name (``git@``) is part of the address."""
+        if self.transport != "https":
+            return self.clean
+        split = _split_userinfo(self.clean, "https")
+        return split.prefix + split.tail
+
     def same_repository(self, other: str) -> bool:
         """True when ``other`` (e.g. a checkout's configured URL) names the same repository."""
         return _comparable(self.clean) == _comparable(parse_repo_url(other, "remote URL").clean)
@@ -164,6 +173,15 @@ def _parse_scheme_url(value: str, scheme: str, option: str) -> RepoUrl:
     else:
         return RepoUrl(raw=value, transport=transport, clean=value, display=value, username=user or None)
     return RepoUrl(raw=value, transport=transport, clean=clean, display=display, username=unquote(user) or None, password=secret)
+
+
+def public_url(value: str) -> str | None:
+    """``value`` as a report may show it (``RepoUrl.public``); None when it is no URL the modules take, which is then
+    shown nowhere but in its (redacted) error."""
+    try:
+        return parse_repo_url(value).public
+    except InvalidOption:
+        return None
 
 
 def _is_scp_like(value: str) -> bool:

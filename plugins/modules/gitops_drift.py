@@ -348,6 +348,21 @@ status:
       type: list
       elements: str
       returned: success
+    repo:
+      description:
+        - O(repo) without its credentials - no password, and no user name in an https URL; V(null) when O(repo) is
+          not given or not a URL the module takes. Also in the status of a failed checkout, for reports that read
+          only statuses.
+      type: str
+      returned: success, and for a failed checkout
+      sample: https://git.example.com/team/app.git
+      version_added: 1.1.0
+    version:
+      description: O(branch) as given - a branch, or V(HEAD) for the default one.
+      type: str
+      returned: success, and for a failed checkout
+      sample: main
+      version_added: 1.1.0
 ansible_facts:
   description: Facts set by the module.
   returned: success

@@ -423,6 +423,21 @@ status:
       elements: str
       returned: success
       sample: ["tracked files modified: conf/app.ini"]
+    repo:
+      description:
+        - O(repo) without its credentials - no password, and no user name in an https URL; V(null) when O(repo) is
+          not given or not a URL the module takes. Also in the status of a failed checkout, for reports that read
+          only statuses.
+      type: str
+      returned: success, and for a failed checkout
+      sample: https://git.example.com/team/app.git
+      version_added: 1.1.0
+    version:
+      description: O(version) as given - a branch, a tag, a commit or V(HEAD).
+      type: str
+      returned: success, and for a failed checkout
+      sample: main
+      version_added: 1.1.0
     release:
       description: With O(layout=releases), as RV(release).
       type: str

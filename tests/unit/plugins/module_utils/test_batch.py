@@ -175,6 +175,33 @@ def test_the_single_form_says_git_missing_too(spec, task, key, upstream, tmp_pat
     assert outcome.result["git_missing"] is True and outcome.result["status"]["state"] == "ERROR"
 
 
+@pytest.mark.parametrize("form", ["single", "checkouts"])
+def test_each_status_names_its_repository_without_credentials_and_the_version_asked(form, served, servers, upstream, tmp_path, monkeypatch):
+    """The report reads statuses, never arguments: the repository must come back in them without its user:password@."""
+    monkeypatch.setenv("GIT_SSL_CAINFO", servers.ca_file)
+    upstream.tag("v1")
+    public = served("https")
+    secret = public.replace("https://", "https://alice:s3cret-pw@", 1)
+
+    def statuses(spec: t.Any, task: t.Any, key: str, items: list[dict[str, str]]) -> list[dict[str, t.Any]]:
+        given = {"checkouts": items} if form == "checkouts" else items[0]
+        outcome = execute(task, _params(spec(), **given), key=key, check_mode=False, diff=False)
+        assert "s3cret-pw" not in json.dumps(outcome.result)  # (an error names the URL masked: alice:********@)
+        found = outcome.result["ansible_facts"]["gitops_status"]
+        return [found[item[key]] for item in items]
+
+    app, other = str(tmp_path / "app"), str(tmp_path / "other")
+    synced = statuses(sync_module_spec, sync_one, "dest", [{"repo": secret, "dest": app, "version": "v1"}])
+    assert (synced[0]["state"], synced[0]["repo"], synced[0]["version"]) == ("IN_SYNC", public, "v1")
+    audited = statuses(drift_module_spec, drift_one, "path", [{"repo": secret, "path": app, "branch": "main"}])
+    assert (audited[0]["repo"], audited[0]["version"]) == (public, "main")
+    # A checkout that failed names them too; a drift audit without repo, the default branch only.
+    (failed,) = statuses(sync_module_spec, sync_one, "dest", [{"repo": secret, "dest": other, "version": "no-such-branch"}])
+    assert (failed["state"], failed["repo"], failed["version"]) == ("ERROR", public, "no-such-branch")
+    (unnamed,) = statuses(drift_module_spec, drift_one, "path", [{"path": app}])
+    assert (unnamed["repo"], unnamed["version"]) == (None, "HEAD")
+
+
 # Runs execute() in the interpreter given: which thread each checkout ran in, with and without an owner.
 _THREADS = """
 import json, sys, threading

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import InvalidOption
-from ansible_collections.fleetops.gitops.plugins.module_utils._url import parse_repo_url, redact_text, secrets_in
+from ansible_collections.fleetops.gitops.plugins.module_utils._url import parse_repo_url, public_url, redact_text, secrets_in
 
 
 @pytest.mark.parametrize(
@@ -75,6 +75,25 @@ def test_scp_like_password_is_masked():
     parsed = parse_repo_url("deploy:hunter2@git.example.com:team/app.git")
     assert parsed.transport == "ssh" and parsed.display == "deploy:********@git.example.com:team/app.git"
     assert parsed.clean == "deploy@git.example.com:team/app.git" and parsed.secrets == ("hunter2",)
+
+
+@pytest.mark.parametrize(
+    "url,public",
+    [
+        ("https://alice:s3cret@git.example.com/app.git", "https://git.example.com/app.git"),
+        ("https://ghp_abc123@github.com/org/app.git", "https://github.com/org/app.git"),
+        ("https://alice:p@ss@git.example.com:8443/app.git", "https://git.example.com:8443/app.git"),
+        ("ssh://deploy:hunter2@git.example.com/app.git", "ssh://deploy@git.example.com/app.git"),
+        ("deploy:hunter2@git.example.com:team/app.git", "deploy@git.example.com:team/app.git"),
+        ("git@git.example.com:team/app.git", "git@git.example.com:team/app.git"),
+        ("/srv/git/app.git", "/srv/git/app.git"),
+        ("https://alice:pa/ss@git.example.com/app.git", None),  # refused (ambiguous): shown nowhere
+        ("ext::sh -c evil", None),
+    ],
+)
+def test_the_public_url_carries_no_credential(url, public):
+    """What reports show as it is: no password anywhere, no user name of an https URL (basic auth's, or a token)."""
+    assert public_url(url) == public
 
 
 @pytest.mark.parametrize(
