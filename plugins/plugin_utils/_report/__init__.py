@@ -6,7 +6,8 @@
 ``records`` turns the results of ``gitops_sync`` and ``gitops_drift`` into one ``CheckoutRecord`` per host and
 checkout; ``renderers`` turns records into the terminal table, JSON, JUnit XML and HTML (from the Jinja2 template
 ``report.html.j2``, autoescaped); ``writer`` writes the files, each atomically; ``drift_history`` keeps the drift
-history, one line per checkout and run, and tells each record since when it has drifted. Only the statuses the modules
+history, one line per checkout and run, and tells each record since when it has drifted; ``skew`` counts, per
+repository, the hosts on each commit. Only the statuses the modules
 return are read, never the task arguments (they may hold credentials).
 """
 

@@ -46,6 +46,8 @@ class CheckoutRecord:
     tracked: bool = False  # the drift history (the callback's history option) gave the two below
     drifted_since: str | None = None  # when its current run of drift began
     trend: str | None = None  # new, chronic or resolved drift, against the checkout's previous run
+    repo: str | None = None  # the repository and the version asked for, as the module's status names them
+    version: str | None = None
     health: str | None = None  # the checkouts role's health check after the change: passed, failed or reverted
 
     @property
@@ -70,6 +72,8 @@ class CheckoutRecord:
             "last_switch": self.last_switch,
             "drifted_since": self.drifted_since,
             "trend": self.trend,
+            "repo": self.repo,
+            "version": self.version,
             "health": self.health,
         }
 
@@ -101,6 +105,8 @@ def record_from_status(host: str, path: str, status: t.Any, *, changed: bool = F
         release=_optional_text(status.get("release")),
         previous_release=_optional_text(status.get("previous_release")),
         last_switch=_switch_text(status.get("last_switch")),
+        repo=_optional_text(status.get("repo")),
+        version=_optional_text(status.get("version")),
     )
 
 

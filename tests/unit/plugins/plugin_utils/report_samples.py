@@ -24,6 +24,8 @@ SAMPLE_ORDER = [
     ("web02", "/srv/app", "IN_SYNC"),
 ]
 SCRIPT_DETAIL = 'untracked files: <script>alert("x")</script>.txt & more'
+APP_REPO = "https://git.example.com/team/app.git"
+CONF_REPO = "git@git.example.com:ops/app-config.git"
 
 
 def status(
@@ -37,39 +39,50 @@ def status(
     return {"state": state, "desired_revision": desired, "actual_revision": actual, "last_synced_at": when, "drift_details": list(details)}
 
 
+def asked(sync_status: dict[str, t.Any], repo: str = APP_REPO, version: str = "main") -> dict[str, t.Any]:
+    """The status with the repository and the version asked for, as the modules add them."""
+    return dict(sync_status, repo=repo, version=version)
+
+
 def single(path: str, sync_status: dict[str, t.Any], changed: bool = False, **extra: t.Any) -> dict[str, t.Any]:
     """The single form: one checkout in ansible_facts.gitops_status, changed at the top."""
     return {"changed": changed, "status": sync_status, "ansible_facts": {"gitops_status": {path: sync_status}}, **extra}
 
 
 def fill_sample(report: FleetReport) -> FleetReport:
-    """Four hosts, seven checkouts: 3 in sync, 2 drifted, 1 error, 1 unknown."""
-    report.add_result("web01", single("/srv/app", status(), changed=True))
+    """Four hosts, seven checkouts: 3 in sync, 2 drifted, 1 error, 1 unknown; the application's repository on four
+    hosts, all on DESIRED, its configuration's on one, on DEPLOYED, and a tools repository whose revision is unknown."""
+    report.add_result("web01", single("/srv/app", asked(status()), changed=True))
     report.add_result(
         "web01",
         single(
             "/etc/app/conf.d",
-            status(
-                "DRIFTED",
-                DESIRED,
-                DEPLOYED,
-                details=[
-                    "revision differs: recorded 1f0c3b9e2d4a, desired 8f3c2a9d0b6e (2 commits behind)",
-                    "tracked files modified: conf/app.ini",
-                    SCRIPT_DETAIL,
-                ],
+            asked(
+                status(
+                    "DRIFTED",
+                    DESIRED,
+                    DEPLOYED,
+                    details=[
+                        "revision differs: recorded 1f0c3b9e2d4a, desired 8f3c2a9d0b6e (2 commits behind)",
+                        "tracked files modified: conf/app.ini",
+                        SCRIPT_DETAIL,
+                    ],
+                ),
+                CONF_REPO,
+                "v2.4.1",
             ),
         ),
     )
-    report.add_result("web02", single("/srv/app", status()))
-    report.add_result("web10", single("/srv/app", status("DRIFTED", details=["detached HEAD, expected branch 'main'"])))
+    report.add_result("web02", single("/srv/app", asked(status())))
+    report.add_result("web10", single("/srv/app", asked(status("DRIFTED", details=["detached HEAD, expected branch 'main'"]))))
+    tools = asked(status("UNKNOWN", None, None, None), "/srv/git/tools", "HEAD")
     batch = {
         "changed": True,
         "msg": "1 of 3 checkouts failed",
-        "ansible_facts": {"gitops_status": {"/srv/app": status(), "/srv/tools": status("UNKNOWN", None, None, None)}},
+        "ansible_facts": {"gitops_status": {"/srv/app": asked(status()), "/srv/tools": tools}},
         "results": [
-            {"dest": "/srv/app", "changed": True, "status": status()},
-            {"dest": "/srv/tools", "changed": False, "status": status("UNKNOWN", None, None, None)},
+            {"dest": "/srv/app", "changed": True, "status": asked(status())},
+            {"dest": "/srv/tools", "changed": False, "status": tools},
             {"dest": "/srv/broken", "changed": False, "failed": True, "msg": "dest: /srv/broken is a checkout of another repository"},
         ],
     }

@@ -47,8 +47,21 @@ def test_single_form_takes_the_checkout_its_changed_and_its_status():
         "last_switch": None,
         "drifted_since": None,
         "trend": None,
+        "repo": None,
+        "version": None,
         "health": None,
     }
+
+
+def test_the_repository_and_the_version_asked_for_come_from_the_status():
+    report = FleetReport()
+    asked = dict(status("DRIFTED", DESIRED, DEPLOYED), repo="https://git.example.com/team/app.git", version="v2.4.1")
+    report.add_result("web01", single("/srv/app", asked))
+    batch = {"results": [{"dest": "/srv/tools", "changed": False, "status": dict(status(), repo="/srv/git/tools", version="")}]}
+    report.add_result("web02", batch)
+    app, tools = report.records()
+    assert (app.to_dict()["repo"], app.to_dict()["version"]) == ("https://git.example.com/team/app.git", "v2.4.1")
+    assert (tools.repo, tools.version) == ("/srv/git/tools", None)  # empty is unknown, as for every text
 
 
 def test_a_check_mode_report_predicts_and_a_real_change_is_not_undone_by_one():

@@ -128,6 +128,8 @@ def test_json_parses_back_sorted_with_summary(sample_report):
         "last_switch",
         "drifted_since",
         "trend",
+        "repo",
+        "version",
         "health",
     ]
     assert list(document["checkouts"][2]) == keys
