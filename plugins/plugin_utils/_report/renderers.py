@@ -10,6 +10,8 @@ hold, and the HTML page is a Jinja2 template with autoescape on, so no value can
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import posixpath
@@ -31,11 +33,13 @@ from ansible_collections.fleetops.gitops.plugins.plugin_utils._report.records im
     summarize,
     worst_state,
 )
+from ansible_collections.fleetops.gitops.plugins.plugin_utils._report.skew import RepositorySkew, revision_skew
 
 SHORT_SHA = 12
 JSON_FORMAT_VERSION = 1
 TABLE_WIDTH = 100
 ELLIPSIS = "\u2026"
+LISTED_HOSTS = 8  # hosts named per commit in the skew view; the others counted
 
 _GAP = "  "
 _STATE_WORDS = {"IN_SYNC": "in sync", "DRIFTED": "drifted", "ERROR": "error", "UNKNOWN": "unknown"}  # every one of STATES, in the page's order
@@ -49,6 +53,8 @@ _TEMPLATES = Environment(  # nosec B701 - autoescape is on for the one template,
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
+# The page's Content-Security-Policy admits its one inline script by this digest, and no other script.
+_TEMPLATES.filters["csp_digest"] = lambda text: "sha256-" + base64.b64encode(hashlib.sha256(str(text).encode("utf-8")).digest()).decode("ascii")
 
 
 def summary_line(summary: t.Mapping[str, t.Any]) -> str:
@@ -254,7 +260,8 @@ def _xml(text: str) -> str:
 
 
 def render_html(records: Iterable[CheckoutRecord], *, now: datetime | None = None) -> str:
-    """A self-contained page (inline CSS, no scripts): summary counts, a bar, and the checkouts, drifted first."""
+    """A self-contained page: summary counts, a bar, the revision skew per repository and the checkouts, drifted
+    first, with a filter box; inline CSS, one inline script (the filter: the page works without it), nothing else."""
     records = sort_records(records)
     summary = summarize(records)
     total = summary["checkouts"] or 1
@@ -274,6 +281,7 @@ def render_html(records: Iterable[CheckoutRecord], *, now: datetime | None = Non
             "css": _css(record.state),
             "label": record.state.replace("_", " "),
             "path_parts": record.path.split("/"),
+            "repo_parts": record.repo.split("/") if record.repo else [],
             "desired": _short_sha(record.desired_revision),
             "actual": _short_sha(record.actual_revision),
             "when": _short_time(record.last_synced_at),
@@ -290,11 +298,27 @@ def render_html(records: Iterable[CheckoutRecord], *, now: datetime | None = Non
         summary_line=summary_line(summary),
         states=states,
         rows=rows,
+        skew=[_skew_view(repository) for repository in revision_skew(records)],
         check_mode=bool(records) and all(record.check_mode for record in records),  # the whole run: --check
         history_words=history_words(summary["history"]) if "history" in summary else "",
         generated=generated,
         generated_words=generated.replace("T", " ").rstrip("Z"),
     )
+
+
+def _skew_view(repository: RepositorySkew) -> dict[str, t.Any]:
+    """One repository of the skew view: its commits with their share of its hosts, and the first hosts by name."""
+    total = repository.hosts or 1
+    commits = [
+        {
+            "share": share,
+            "short": _short_sha(share.revision),
+            "width": f"{100 * len(share.hosts) / total:.3f}",
+            "listed": ", ".join(share.hosts[:LISTED_HOSTS]) + (f" +{len(share.hosts) - LISTED_HOSTS} more" if len(share.hosts) > LISTED_HOSTS else ""),
+        }
+        for share in repository.commits
+    ]
+    return {"repository": repository, "parts": repository.repo.split("/"), "versions": ", ".join(repository.versions), "commits": commits}
 
 
 def _css(state: str) -> str:

@@ -39,9 +39,8 @@ class RepositorySkew:
 
     @property
     def skewed(self) -> bool:
-        """True when its hosts do not all run one and the same known commit."""
-        run = [share for share in self.commits if share.hosts]
-        return len(run) > 1 or any(share.revision is None for share in run)
+        """True when its hosts run more than one commit (an unknown revision counts as one)."""
+        return sum(1 for share in self.commits if share.hosts) > 1
 
 
 def revision_skew(records: Iterable[CheckoutRecord]) -> list[RepositorySkew]:

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import json
 import re
@@ -21,11 +23,14 @@ from ansible_collections.fleetops.gitops.plugins.plugin_utils._report import (
     table_lines,
 )
 from ansible_collections.fleetops.gitops.tests.unit.plugins.plugin_utils.report_samples import (
+    APP_REPO,
+    CONF_REPO,
     DEPLOYED,
     DESIRED,
     NOW,
     SAMPLE_ORDER,
     SCRIPT_DETAIL,
+    asked,
     single,
     status,
 )
@@ -181,7 +186,7 @@ def test_a_state_no_module_returns_is_unknown():
 
 def test_html_escapes_everything(sample_report):
     page = render_html(sample_report.records(), now=NOW)
-    assert "<script" not in page and SCRIPT_DETAIL in html.unescape(page)
+    assert page.count("<script") == 1 and "<script>alert" not in page and SCRIPT_DETAIL in html.unescape(page)  # the filter's own only
     report = FleetReport()
     report.add_result('web"01<x-host>', single("/srv/<x-path>app", status("DRIFTED", '"><img src=x>', None)))
     page = render_html(report.records(), now=NOW)
@@ -194,7 +199,7 @@ def test_html_is_self_contained_and_drifted_first(sample_report):
     page = render_html(sample_report.records(), now=NOW)
     assert page.startswith("<!DOCTYPE html>")
     assert not re.search(r"(src|href)\s*=|@import|url\(", page)  # no external assets
-    rows = re.findall(r'<tr class="st-([a-z-]+)">\s*<td class="host">([^<]*)</td>\s*<td class="path">(.*?)</td>', page)
+    rows = re.findall(r'<tr class="st-([a-z-]+)" data-checkout>\s*<td class="host">([^<]*)</td>\s*<td class="path">(.*?)</td>', page)
     assert [(host, path.replace("<wbr>", ""), state) for state, host, path in rows] == [
         (host, path, state.lower().replace("_", "-")) for host, path, state in SAMPLE_ORDER
     ]
@@ -249,3 +254,56 @@ def test_html_of_a_check_mode_run_says_would_change_never_changed():
     real = FleetReport()
     real.add_result("web01", single("/srv/app", status(), changed=True))
     assert "1 changed in this run" in render_html(real.records(), now=NOW) and "check mode" not in render_html(real.records(), now=NOW)
+
+
+def test_html_shows_the_repository_and_the_version_asked_for(sample_report):
+    page = render_html(sample_report.records(), now=NOW)
+    assert "<th>Host</th><th>Checkout</th><th>Repository</th><th>Version</th><th>State</th>" in page
+    conf = re.search(r'<tr class="st-drifted" data-checkout>\s*<td class="host">web01</td>.*?</tr>', page, re.S).group(0)
+    assert '<td class="repo">git@git.example.com:ops/<wbr>app-config.git</td>\n<td class="version"><code>v2.4.1</code></td>' in conf
+    assert '<td class="repo">https:/<wbr>/<wbr>git.example.com/<wbr>team/<wbr>app.git</td>' in page
+    broken = re.search(r'<td class="host">db01</td>\s*<td class="path">/<wbr>srv/<wbr>broken</td>\s*(.*?)\n(.*?)\n', page).groups()
+    assert broken == ('<td class="repo"><span class="none">&mdash;</span></td>', '<td class="version"><span class="none">&mdash;</span></td>')
+    assert 'colspan="9"' in render_html([], now=NOW)
+
+
+def test_html_skew_view_counts_the_hosts_on_each_commit_and_marks_the_desired_one():
+    report = FleetReport()
+    old = "0" * 40
+    for number, actual in enumerate([DEPLOYED, DEPLOYED, DESIRED, old, DEPLOYED], start=1):
+        report.add_result(f"web{number:02}", single("/srv/app", asked(status("DRIFTED" if actual != DESIRED else "IN_SYNC", DESIRED, actual))))
+    report.add_result("web01", single("/etc/app/conf.d", asked(status(), CONF_REPO, "v2.4.1")))
+    page = render_html(report.records(), now=NOW)
+    views = re.findall(r'<table class="skew">\s*<thead><tr><th class="repo" colspan="4">(.*?)</th></tr></thead>(.*?)</table>', page, re.S)
+    headers = [html.unescape(re.sub(r"<[^>]+>", "", header)) for header, _body in views]
+    assert headers == ["git@git.example.com:ops/app-config.git \u00b7 v2.4.1 \u00b7 1 host", f"{APP_REPO} \u00b7 main \u00b7 5 hosts skew"]
+    commits = re.findall(
+        r'<tr( class="desired")?>\s*<td class="sha"><code title="([0-9a-f]+)">.*?</td>\s*<td class="count">([^<]*)</td>.*?<td class="hosts">([^<]*)</td>',
+        views[1][1],
+        re.S,
+    )
+    assert commits == [
+        ("", DEPLOYED, "3 hosts", "web01, web02, web05"),
+        (' class="desired"', DESIRED, "1 host", "web03"),
+        ("", old, "1 host", "web04"),
+    ]
+    assert '<span class="tag desired">desired</span>' in views[1][1] and '<span style="width: 60.000%"></span>' in views[1][1]
+
+
+def test_many_hosts_on_one_commit_are_counted_with_the_first_few_named():
+    report = FleetReport()
+    for number in range(1, 12):
+        report.add_result(f"web{number}", single("/srv/app", asked(status())))
+    page = render_html(report.records(), now=NOW)
+    assert '<td class="count">11 hosts</td>' in page and "web1, web2, web3, web4, web5, web6, web7, web8 +3 more" in page
+
+
+def test_the_one_script_is_the_filter_admitted_by_its_digest_and_the_page_works_without_it(sample_report):
+    page = render_html(sample_report.records(), now=NOW)
+    (script,) = re.findall(r"<script>(.*?)</script>", page, re.S)
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    assert f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{digest}'" in page  # no other script runs
+    assert "innerHTML" not in script and "textContent" in script and "classList" in script
+    # Without JavaScript the filter box stays hidden and every row shows: no row is hidden by the markup.
+    assert '<div class="filter" id="filter-bar" hidden>' in page and not re.search(r'class="[^"]*filtered-out', page)
+    assert page.count("data-checkout>") == len(sample_report)

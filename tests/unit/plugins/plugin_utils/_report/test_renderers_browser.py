@@ -9,7 +9,9 @@ copied to tests/output/artifacts/gitops-report.png under the collection root whe
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -23,8 +25,12 @@ import pytest
 from ansible_collections.fleetops.gitops.plugins.plugin_utils._report import FleetReport, write_reports
 from ansible_collections.fleetops.gitops.plugins.plugin_utils._report.drift_history import Entry, apply_history
 from ansible_collections.fleetops.gitops.tests.unit.plugins.plugin_utils.report_samples import (
+    APP_REPO,
+    DEPLOYED,
+    DESIRED,
     NOW,
     SCRIPT_DETAIL,
+    asked,
     fill_sample,
     single,
     status,
@@ -43,6 +49,7 @@ FLAGS = [
 ]
 HOSTILE_HOST = 'web03"><img src=x onerror=alert(1)>'
 HOSTILE_PATH = "/srv/<marquee>app</marquee>/a&amp;b"
+SKEWED = {"local01": DESIRED, "local02": DEPLOYED, "local03": DEPLOYED}
 # Badge colours of the page's CSS: seeing them in the screenshot means the styles were applied.
 BADGES = {"IN_SYNC": (0x1A, 0x7F, 0x37), "DRIFTED": (0xB3, 0x59, 0x00), "ERROR": (0xCF, 0x22, 0x2E)}
 
@@ -145,6 +152,8 @@ def test_chromium_shows_the_html_report(tmp_path):
         pytest.skip(message)
 
     report = fill_sample(FleetReport())
+    for host, actual in SKEWED.items():  # a rollout half done: three hosts, three commits of the application
+        report.add_result(host, single("/srv/app", asked(status("IN_SYNC" if actual == DESIRED else "DRIFTED", DESIRED, actual))))
     # names a managed host or an inventory could carry, each meant to become markup in the page
     report.add_result(HOSTILE_HOST, single(HOSTILE_PATH, status("DRIFTED", details=['<iframe src="https://example.invalid">'])))
     records = report.records()
@@ -169,7 +178,8 @@ def test_chromium_shows_the_html_report(tmp_path):
     dom = _Page()
     dom.feed(dump.stdout)
     assert "table" in dom.tags
-    assert not {"script", "img", "marquee", "iframe"} & set(dom.tags), "a name or a drift detail became markup"
+    assert not {"img", "marquee", "iframe"} & set(dom.tags), "a name or a drift detail became markup"
+    assert dom.tags.count("script") == 1  # the page's own filter, and no other
     for record in report.records():
         assert record.host in dom.text
         assert record.state.replace("_", " ") in dom.text
@@ -178,6 +188,30 @@ def test_chromium_shows_the_html_report(tmp_path):
             assert " ".join(detail.split()) in dom.text
     assert SCRIPT_DETAIL in dom.text
     assert HOSTILE_HOST in dom.text and HOSTILE_PATH in dom.text
-    assert "5 hosts, 8 checkouts: 3 in sync, 3 drifted, 1 unknown, 1 error" in dom.text
-    assert "drift against the previous run: 4 new, 1 chronic, 0 resolved" in dom.text  # the drift history, shown
+    assert "8 hosts, 11 checkouts: 4 in sync, 5 drifted, 1 unknown, 1 error" in dom.text
+    assert "drift against the previous run: 6 new, 1 chronic, 0 resolved" in dom.text  # the drift history, shown
     assert "drifted since 2026-11-30 06:00" in dom.text and "drifted since 2026-12-01 07:30" in dom.text
+
+    # The columns, and the skew view: the application on 7 hosts, 5 of them on the desired commit, 2 on another.
+    headers = re.findall(r"<th(?: [^>]*)?>([^<]*)</th>", dump.stdout)
+    assert headers[-9:] == ["Host", "Checkout", "Repository", "Version", "State", "Desired", "Actual", "Last sync", "Details"]
+    assert f"{APP_REPO} · main · 7 hosts skew" in dom.text
+    assert f"{DEPLOYED[:12]} 2 hosts local02, local03" in dom.text
+    assert f"{DESIRED[:12]}desired 5 hosts db01, local01, web01, web02, web10" in dom.text
+    assert rows(dump.stdout) == [(record.host, "") for record in report.records()]  # nothing filtered out
+    assert 'id="filter-bar" hidden' not in dump.stdout  # the script ran: the box shows
+
+    # The filter box, filled from the link: only the rows holding every word stay.
+    for words, shown in [("local03", {"local03"}), ("DRIFTED%20local", {"local02", "local03"}), ("app-config", {"web01"})]:
+        filtered = chromium(tmp_path, "--dump-dom", f"{url}#filter={words}")
+        assert filtered.returncode == 0, filtered.stderr[-2000:]
+        found = rows(filtered.stdout)
+        assert {host for host, classes in found if "filtered-out" not in classes} == shown, words
+        assert len(found) == len(report.records())
+        assert f"{len(shown)} of {len(found)} checkouts shown" in filtered.stdout
+
+
+def rows(dom: str) -> list[tuple[str, str]]:
+    """(host, the classes but the state's) of every checkout row of a dumped page, in its order."""
+    found = re.findall(r'<tr class="([^"]*)" data-checkout="">\s*<td class="host">([^<]*)</td>', dom)
+    return [(html.unescape(host), " ".join(name for name in classes.split() if not name.startswith("st-"))) for classes, host in found]
