@@ -20,6 +20,14 @@ description:
   - A checkout in the release layout (C(layout=releases)) also shows its current release, the one before it (where a
     rollback goes) and its last switch (when, by whom, what) from the layout's history, in the JSON (C(release),
     C(previous_release), C(last_switch)), the JUnit output and the HTML page.
+  - Each checkout's repository and the version it was asked for (a branch, a tag, a commit or V(HEAD)) come from
+    its status, where the modules name the repository without credentials (no password, no user name of an https
+    URL); they are in the JSON (C(repo), C(version)) and in the page's Repository and Version columns.
+  - The HTML page shows, above the table, the revision skew per repository - how many hosts run which commit, the
+    most common first, the desired commit marked, and a C(skew) tag when the hosts run more than one - and a filter
+    box that hides, as you type, the rows lacking any of the words (host, path, repository, version, state,
+    details...). A link ending in C(#filter=WORDS) opens the page filtered. The box is the page's one script, an
+    inline one its Content-Security-Policy admits by digest; without JavaScript every row shows.
   - Only the statuses the modules return are read, never the task arguments, which may hold credentials.
   - Prints and writes nothing when no checkout was reported.
 author:
