@@ -14,6 +14,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._errors import Git
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import git_executable
 from ansible_collections.fleetops.gitops.plugins.module_utils._identity import threads_can_run_as
 from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncState, SyncStatus
+from ansible_collections.fleetops.gitops.plugins.module_utils._text import strip_prefix
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import public_url, secrets_in
 
 DEFAULT_PARALLEL = 8
@@ -127,8 +128,10 @@ def _guarded(task: Task, spec: dict[str, t.Any], key: str, check_mode: bool, dif
 def _asked(spec: t.Mapping[str, t.Any], key: str) -> dict[str, str | None]:
     """What the checkout was asked to be, for its status: a report reads statuses only, never the arguments (they may
     hold credentials), so the repository comes without any (``RepoUrl.public``), the version as given."""
-    repo = spec.get("repo")
-    return {"repo": public_url(repo) if repo else None, "version": spec.get(_VERSION_OPTIONS[key])}
+    repo, version = spec.get("repo"), spec.get(_VERSION_OPTIONS[key])
+    if isinstance(version, str):  # resolve_on_controller and a lockfile pin main as refs/heads/main: the name is what was asked
+        version = strip_prefix(strip_prefix(version, "refs/heads/"), "refs/tags/")
+    return {"repo": public_url(repo) if repo else None, "version": version}
 
 
 def _combine(items: list[ItemOutcome], key: str, allow_partial: bool) -> TaskOutcome:

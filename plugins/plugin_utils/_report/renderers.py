@@ -301,6 +301,7 @@ def render_html(records: Iterable[CheckoutRecord], *, now: datetime | None = Non
         skew=[_skew_view(repository) for repository in revision_skew(records)],
         check_mode=bool(records) and all(record.check_mode for record in records),  # the whole run: --check
         history_words=history_words(summary["history"]) if "history" in summary else "",
+        health_words=_HEALTH_WORDS,
         generated=generated,
         generated_words=generated.replace("T", " ").rstrip("Z"),
     )
@@ -319,6 +320,9 @@ def _skew_view(repository: RepositorySkew) -> dict[str, t.Any]:
         for share in repository.commits
     ]
     return {"repository": repository, "parts": repository.repo.split("/"), "versions": ", ".join(repository.versions), "commits": commits}
+
+
+_HEALTH_WORDS = {"passed": "healthy", "failed": "unhealthy", "reverted": "unhealthy, put back"}
 
 
 def _css(state: str) -> str:

@@ -193,6 +193,8 @@ def test_each_status_names_its_repository_without_credentials_and_the_version_as
     app, other = str(tmp_path / "app"), str(tmp_path / "other")
     synced = statuses(sync_module_spec, sync_one, "dest", [{"repo": secret, "dest": app, "version": "v1"}])
     assert (synced[0]["state"], synced[0]["repo"], synced[0]["version"]) == ("IN_SYNC", public, "v1")
+    pinned = statuses(sync_module_spec, sync_one, "dest", [{"repo": secret, "dest": app, "version": "refs/tags/v1"}])
+    assert pinned[0]["version"] == "v1"  # as resolve_on_controller and a lockfile pin it: the name asked for
     audited = statuses(drift_module_spec, drift_one, "path", [{"repo": secret, "path": app, "branch": "main"}])
     assert (audited[0]["repo"], audited[0]["version"]) == (public, "main")
     # A checkout that failed names them too; a drift audit without repo, the default branch only.

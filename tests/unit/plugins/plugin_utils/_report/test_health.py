@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typing as t
 
-from ansible_collections.fleetops.gitops.plugins.plugin_utils._report import FleetReport, table_lines
+from ansible_collections.fleetops.gitops.plugins.plugin_utils._report import FleetReport, render_html, table_lines
 from ansible_collections.fleetops.gitops.plugins.plugin_utils._report.health import health_fact
 from ansible_collections.fleetops.gitops.tests.unit.plugins.plugin_utils.report_samples import DEPLOYED, DESIRED, single, status
 
@@ -87,3 +87,14 @@ def test_only_a_fact_of_that_shape_is_a_health_check():
     assert health_fact({"ansible_facts": {"checkouts_health": {"passed": True}}}) is None
     assert health_fact({"ansible_facts": {"checkouts_health": "passed"}}) is None
     assert health_fact({"changed": False}) is None
+
+
+def test_the_page_marks_healthy_and_put_back_checkouts():
+    report = fleet(status(desired=OLD, actual=OLD))
+    report.add_result("web02", single("/srv/app", status(), changed=True))
+    report.add_health("web01", health(False, reverted=True, after={"passed": True, "outcome": "HTTP 200"}))
+    report.add_health("web02", health(True))
+    page = render_html(report.records())
+    assert page.count('<span class="tag health-reverted"') == 1 and ">unhealthy, put back</span>" in page
+    assert page.count('<span class="tag health-passed"') == 1 and ">healthy</span>" in page
+    assert "put back at " + OLD[:12] in page
