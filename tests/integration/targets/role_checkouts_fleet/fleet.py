@@ -302,7 +302,9 @@ def check_html(fleet: Fleet, artifacts: Path) -> None:
     shutil.copy(html, artifacts / "fleet-report.html")
     check(shot.stat().st_size > 10_000, f"Chromium rendered the HTML report to {shot}")
     check(all(host in dom for host, _name in PLANTED) and "DRIFTED" in dom, "the page shows the drifted hosts and their state")
-    check(dom.index("local03") < dom.index("local01"), "drifted checkouts come first on the page")
+    table = dom.split('id="checkouts"', 1)[-1]  # after the revision skew view, which names hosts too
+    check(table.index("local03") < table.index("local01"), "drifted checkouts come first in the page's table")
+    check("Revisions per repository" in dom and 'id="filter"' in dom, "the page has the revision skew view and the filter box")
 
 
 def main() -> None:
