@@ -65,6 +65,7 @@ _SYNC: Spec = dict(
     depth={"type": "int"},
     mode={"type": "raw"},
     rollback={"type": "bool", "default": False},
+    submodules={"type": "bool", "default": False},
 )
 _DRIFT: Spec = dict(
     _SHARED,

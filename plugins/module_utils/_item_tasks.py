@@ -10,6 +10,7 @@ import typing as t
 from ansible_collections.fleetops.gitops.plugins.module_utils._batch import ItemOutcome
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import InvalidOption
 from ansible_collections.fleetops.gitops.plugins.module_utils._options import DriftOptions, SyncOptions
+from ansible_collections.fleetops.gitops.plugins.module_utils._submodule_sync import sync_tree
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer as CheckoutSynchronizer
 from ansible_collections.fleetops.gitops.plugins.module_utils.drift import GitOpsSynchronizer as DriftSynchronizer
 from ansible_collections.fleetops.gitops.plugins.module_utils.releases import ReleaseSynchronizer
@@ -25,6 +26,9 @@ def sync_one(spec: t.Mapping[str, t.Any], check_mode: bool, diff: bool) -> ItemO
     if spec.get("rollback"):
         raise InvalidOption("rollback", "needs layout: releases (a checkout keeps no earlier release to go back to)")
     sync = CheckoutSynchronizer(spec["repo"], spec["dest"], options)
+    if options.submodules:
+        tree = sync_tree(sync, spec["version"], revision=spec.get("revision"), check_mode=check_mode, diff=diff)
+        return ItemOutcome(sync.dest, tree.to_dict(), tree.warnings)
     result = sync.run(spec["version"], revision=spec.get("revision"), check_mode=check_mode, diff=diff)
     return ItemOutcome(sync.dest, result.to_dict(), result.warnings)
 

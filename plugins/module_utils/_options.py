@@ -46,6 +46,7 @@ class SyncOptions:
     backup_max_age: int | None = None  # days
     sparse: tuple[str, ...] | None = None  # cone mode's folders; None: the whole tree
     filter: str | None = None  # a partial clone's filter (blob:none, tree:0, blob:limit=<n>); None: a full clone
+    submodules: bool = False  # keep every submodule (recursively) at the commit the superproject records
     access: RemoteAccess = RemoteAccess()
     signatures: SignaturePolicy = SignaturePolicy()
     releases: ReleasePolicy = ReleasePolicy()
@@ -69,6 +70,8 @@ class SyncOptions:
         if self.sparse is not None and self.releases.releases:
             raise InvalidOption("sparse", "works with layout: checkout only; the release layout makes whole trees")
         object.__setattr__(self, "filter", filter_spec("filter", self.filter))
+        if self.submodules and self.releases.releases:
+            raise InvalidOption("submodules", "works with layout: checkout only; the release layout does not recurse into submodules")
 
     @classmethod
     def from_params(cls, params: t.Mapping[str, t.Any]) -> SyncOptions:

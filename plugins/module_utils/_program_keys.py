@@ -76,7 +76,7 @@ KEYS = (
     ProgramKey("receive.procReceiveRefs", NOT_CONSULTED, None, "push only"),
     ProgramKey("alias.<name>", NOT_CONSULTED, None, "an alias never shadows a builtin, and only builtins are run"),
     ProgramKey("help.autoCorrect", NOT_CONSULTED, None, "mistyped commands only"),
-    ProgramKey("submodule.<name>.update", NOT_CONSULTED, None, "git submodule only: submodules are never recursed"),
+    ProgramKey("submodule.<name>.update", NOT_CONSULTED, None, "git submodule only, never run: submodules: true clones each submodule itself"),
     ProgramKey("trailer.<name>.command", NOT_CONSULTED, None, "interpret-trailers and commit --trailer only"),
     ProgramKey("trailer.<name>.cmd", NOT_CONSULTED, None, "interpret-trailers and commit --trailer only"),
     ProgramKey("pull.twohead", NOT_CONSULTED, None, "pull only"),

@@ -125,6 +125,28 @@ options:
     type: bool
     default: false
     version_added: 1.1.0
+  submodules:
+    description:
+      - Keep every submodule, recursively, at the commit the deployed revision records, each as a checkout of its own
+        at its path, with its own C(.git) folder. V(false) (the default) never recurses - the submodules' folders stay
+        empty, as a plain C(git clone) leaves them.
+      - The list comes from the deployed commit only - its gitlinks and its C(.gitmodules) - never from the work tree or
+        C(.git/config), which the checkout's owner can write; C(git submodule) is never run, so no
+        C(submodule.<name>.update) or planted URL is used.
+      - Each submodule's URL passes the checks O(repo) does (no C(ext::), no C(-) at the start, a transport in
+        O(allowed_transports) - C(file) only when it is there); a relative URL (C(../lib.git)) resolves against O(repo).
+        A path must be a plain relative path inside the work tree, not through C(.git) nor through a link on disk. An
+        entry that fails a check fails the task, in check mode too, before that submodule is cloned.
+      - The credentials and the SSH key of the task go to submodules of the same origin (scheme, host and port) as O(repo)
+        only.
+      - Local changes inside a submodule follow O(local_changes) (backed up in the submodule's own refs, refused, or
+        discarded). The task is C(changed) only when the checkout's commit or a submodule's changed; each line of drift
+        inside a submodule starts with C(submodule) and its path.
+      - With O(layout=checkout) only. O(depth), O(sparse), O(filter), O(mode) and O(verify_commit) apply to the checkout
+        itself, not to its submodules (a signed commit names its submodules' commits).
+    type: bool
+    default: false
+    version_added: 1.1.0
   checkouts:
     suboptions:
       repo:
@@ -249,6 +271,9 @@ options:
       rollback:
         description: See O(rollback).
         type: bool
+      submodules:
+        description: See O(submodules).
+        type: bool
 seealso:
   - module: fleetops.gitops.gitops_drift
   - module: ansible.builtin.git
@@ -366,6 +391,15 @@ after:
   returned: success, in the single form
   type: str
   sample: 8f3c2a9d0b6e4f1a7c5d3e2b1a0f9e8d7c6b5a43
+submodules:
+  description:
+    - With O(submodules), each submodule of the deployed commit, in path order - C(path), C(name), C(url) (without
+      credentials), C(commit) (the one recorded), and its own C(changed), C(action), C(before), C(after), C(backup_ref),
+      C(local_changes) and C(submodules).
+  returned: success, in the single form, with O(submodules)
+  type: list
+  elements: dict
+  version_added: 1.1.0
 kind:
   description: What O(version) named - V(branch), V(tag) or V(commit).
   returned: success, in the single form

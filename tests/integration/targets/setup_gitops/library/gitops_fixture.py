@@ -9,13 +9,13 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: gitops_fixture
 short_description: Test fixtures for fleetops.gitops (not shipped for use)
-description: Creates upstream repositories, commits, tags and rewrites history in them, digests trees, counts git processes.
+description: Creates upstream repositories, commits, tags, submodules and rewrites history in them, digests trees, counts git processes.
 options:
   action:
     description: What to do.
     type: str
     required: true
-    choices: [upstream, commit, tag, rewrite, digest, counter, count, describe]
+    choices: [upstream, commit, tag, rewrite, submodule, digest, counter, count, describe]
   path:
     description: Repository, tree or counter folder.
     type: path
@@ -25,8 +25,14 @@ options:
     type: dict
     default: {}
   name:
-    description: Tag name.
+    description: Tag name; with O(action=submodule), the submodule's path.
     type: str
+  url:
+    description: With O(action=submodule), its URL in C(.gitmodules).
+    type: str
+  source:
+    description: With O(action=submodule), the repository whose HEAD is recorded.
+    type: path
 author: fleetops.gitops developers (@fleetops)
 """
 
@@ -82,10 +88,16 @@ def _digest(path):
 def main():
     module = AnsibleModule(
         argument_spec={
-            "action": {"type": "str", "required": True, "choices": ["upstream", "commit", "tag", "rewrite", "digest", "counter", "count", "describe"]},
+            "action": {
+                "type": "str",
+                "required": True,
+                "choices": ["upstream", "commit", "tag", "rewrite", "submodule", "digest", "counter", "count", "describe"],
+            },
             "path": {"type": "path", "required": True},
             "files": {"type": "dict", "default": {}},
             "name": {"type": "str"},
+            "url": {"type": "str"},
+            "source": {"type": "path"},
         }
     )
     action, path = module.params["action"], module.params["path"]
@@ -104,6 +116,13 @@ def main():
     elif action == "rewrite":
         _git(path, "reset", "--quiet", "--hard", "HEAD~1")
         result["sha"] = _commit(path, {"rewritten.txt": "rewritten\n"}, "rewritten history")
+    elif action == "submodule":  # record source's HEAD at name, with url in .gitmodules, as git submodule add does
+        _git(path, "config", "--file", ".gitmodules", f"submodule.{module.params['name']}.path", module.params["name"])
+        _git(path, "config", "--file", ".gitmodules", f"submodule.{module.params['name']}.url", module.params["url"])
+        _git(path, "add", ".gitmodules")
+        _git(path, "update-index", "--add", "--cacheinfo", f"160000,{_git(module.params['source'], 'rev-parse', 'HEAD')},{module.params['name']}")
+        _git(path, "commit", "--quiet", "-m", f"submodule {module.params['name']}")
+        result["sha"] = _git(path, "rev-parse", "HEAD")
     elif action == "describe":
         branch = subprocess.run(["git", "-C", path, "symbolic-ref", "--quiet", "--short", "HEAD"], stdout=subprocess.PIPE, text=True, check=False)
         tags = _git(path, "for-each-ref", "--format=%(refname:short) %(*objectname)%(objectname)", "refs/tags/")
