@@ -73,6 +73,7 @@ _DRIFT: Spec = dict(
     branch={"type": "str", "default": "HEAD", "aliases": ["version"]},
     compare_to={"type": "str", "default": "remote", "choices": list(COMPARE_TO)},
     reconcile={"type": "bool", "default": False},
+    submodules={"type": "bool", "default": False},
 )
 
 

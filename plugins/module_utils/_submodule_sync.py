@@ -42,12 +42,7 @@ class TreeResult:
 
     def drift(self) -> list[str]:
         """Each submodule's drift, named by its path (those of submodules of submodules by their whole path)."""
-        lines = []
-        for sub, child in self.submodules:
-            status = child.result.status
-            lines += [f"submodule {sub.path}: {line}" for line in status.drift_details] if status.state != SyncState.IN_SYNC else []
-            lines += [f"submodule {sub.path}/{line.partition(' ')[2]}" for line in child.drift()]
-        return lines
+        return _drift(self.submodules)
 
     def to_dict(self) -> dict[str, t.Any]:
         """The superproject's result, ``changed`` and ``status`` covering the submodules, which are listed under
@@ -67,6 +62,14 @@ def sync_tree(sync: GitOpsSynchronizer, version: str, *, revision: str | None = 
     return _sync(sync, version, revision, check_mode, diff, 0)
 
 
+def submodule_drift(sync: GitOpsSynchronizer, commit: str) -> list[str]:
+    """What a sync would change in the submodules ``commit`` (the checkout's, here) records - one at another commit,
+    with local changes, or not cloned - each line naming the submodule; read-only, as check mode is."""
+    with sync.target_objects(None, check_mode=False) as (git, where):
+        found = submodules_at(git, where, commit, sync.url, sync.access.transports)
+    return _drift(_children(sync, found, check_mode=True, depth=0, look_at_disk=True))
+
+
 def _sync(sync: GitOpsSynchronizer, version: str, revision: str | None, check_mode: bool, diff: bool, depth: int) -> TreeResult:
     result = sync.run(version, revision=revision, check_mode=check_mode, diff=diff)
     tree = TreeResult(result)
@@ -75,20 +78,35 @@ def _sync(sync: GitOpsSynchronizer, version: str, revision: str | None, check_mo
     try:
         with sync.target_objects(result, check_mode=check_mode) as (git, where):
             found = submodules_at(git, where, result.plan.after, sync.url, sync.access.transports)
-        if found and depth >= MAX_DEPTH:
-            raise InvalidOption("submodules", f"{sync.dest}: submodules nest deeper than {MAX_DEPTH} levels")
         # On disk as the real run finds it after the superproject's own switch: in check mode only when that leaves
         # the work tree as it is.
-        look_at_disk = not check_mode or result.plan.action in (NONE, REFRESH)
-        for sub in found:
-            if look_at_disk:
-                refuse_links(sync.dest, sub.path)
-            child = GitOpsSynchronizer(sub.url.raw, os.path.join(sync.dest, sub.path), _options_for(sync, sub))
-            tree.submodules.append((sub, _sync(child, sub.commit, None, check_mode, False, depth + 1)))
+        tree.submodules = _children(sync, found, check_mode=check_mode, depth=depth, look_at_disk=not check_mode or result.plan.action in (NONE, REFRESH))
     except GitOpsError as error:
         error.revisions = (result.plan.after, result.plan.before if check_mode else result.plan.after)  # the superproject's
         raise
     return tree
+
+
+def _children(sync: GitOpsSynchronizer, found: list[Submodule], *, check_mode: bool, depth: int, look_at_disk: bool) -> list[tuple[Submodule, TreeResult]]:
+    """Each submodule synced (or planned) at its commit, recursively, in path order."""
+    if found and depth >= MAX_DEPTH:
+        raise InvalidOption("submodules", f"{sync.dest}: submodules nest deeper than {MAX_DEPTH} levels")
+    children = []
+    for sub in found:
+        if look_at_disk:
+            refuse_links(sync.dest, sub.path)
+        child = GitOpsSynchronizer(sub.url.raw, os.path.join(sync.dest, sub.path), _options_for(sync, sub))
+        children.append((sub, _sync(child, sub.commit, None, check_mode, False, depth + 1)))
+    return children
+
+
+def _drift(children: list[tuple[Submodule, TreeResult]]) -> list[str]:
+    lines = []
+    for sub, child in children:
+        status = child.result.status
+        lines += [f"submodule {sub.path}: {line}" for line in status.drift_details] if status.state != SyncState.IN_SYNC else []
+        lines += [f"submodule {sub.path}/{line.partition(' ')[2]}" for line in child.drift()]
+    return lines
 
 
 def _options_for(sync: GitOpsSynchronizer, sub: Submodule) -> t.Any:

@@ -168,12 +168,15 @@ class GitOpsSynchronizer:
             raise
 
     @contextlib.contextmanager
-    def target_objects(self, result: SyncResult, *, check_mode: bool) -> t.Iterator[tuple[GitRunner, Where]]:
-        """A runner, and where the objects of the commit ``result`` deployed are: the checkout after a real run; in
-        check mode, the checkout, or a peek that fetched them as the real run would (nothing written here)."""
+    def target_objects(self, result: SyncResult | None, *, check_mode: bool) -> t.Iterator[tuple[GitRunner, Where]]:
+        """A runner, and where the objects of the commit ``result`` deployed are: the checkout after a real run (or
+        with no ``result``); in check mode, the checkout, or a peek that fetched them as the real run would (nothing
+        written here)."""
         with contextlib.ExitStack() as stack:
             git = stack.enter_context(self._runner())
-            where = stack.enter_context(self._objects(git, result.plan.state, result.plan.target, True)) if check_mode else Where.checkout(self.dest)
+            where = Where.checkout(self.dest)
+            if check_mode and result is not None:
+                where = stack.enter_context(self._objects(git, result.plan.state, result.plan.target, True))
             yield git, where
 
     # -- internals -------------------------------------------------------------

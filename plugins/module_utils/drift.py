@@ -39,6 +39,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._release_layout im
 from ansible_collections.fleetops.gitops.plugins.module_utils._sparse import sparse_findings
 from ansible_collections.fleetops.gitops.plugins.module_utils._state_file import Record, last_synced_at, record_sync, utc_now
 from ansible_collections.fleetops.gitops.plugins.module_utils._status import SyncState, SyncStatus
+from ansible_collections.fleetops.gitops.plugins.module_utils._submodule_sync import submodule_drift, sync_tree
 from ansible_collections.fleetops.gitops.plugins.module_utils._sync_plan import REWRITTEN, divergence_of
 from ansible_collections.fleetops.gitops.plugins.module_utils._text import strip_prefix
 from ansible_collections.fleetops.gitops.plugins.module_utils._url import RepoUrl, origin_of, parse_repo_url
@@ -144,6 +145,8 @@ class GitOpsSynchronizer:
                 )
                 if state.is_checkout:
                     findings += sparse_findings(state.sparse, self.options.sparse)  # what a reconcile would set
+                if state.is_checkout and state.head and self.options.submodules:
+                    findings += submodule_drift(self._checkout_synchronizer(), state.head)
             except GitOpsError as error:
                 self._fail(str(error), error)
                 self._status = SyncStatus(SyncState.ERROR, None, None, self._status.last_synced_at, [str(error)])
@@ -217,11 +220,11 @@ class GitOpsSynchronizer:
         ref = f"refs/heads/{self.branch}"
         if check_mode or not reconcile:
             # planning the sync read-only also fails where the real run would (local_changes=fail)
-            result.diff = checkout.run(ref, revision=found.desired_revision, check_mode=True, diff=diff).diff
+            result.diff = sync_tree(checkout, ref, revision=found.desired_revision, check_mode=True, diff=diff).result.diff
             return result
 
         def deploy(desired: str) -> str:
-            result.sync = checkout.run(ref, revision=desired, diff=diff)
+            result.sync = sync_tree(checkout, ref, revision=desired, diff=diff).result
             return result.sync.plan.after
 
         result.status = self.reconcile(deploy)

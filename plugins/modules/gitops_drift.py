@@ -63,6 +63,17 @@ options:
       - Bring a drifted checkout to the desired revision. Ignored in check mode.
     type: bool
     default: false
+  submodules:
+    description:
+      - Also report each submodule of the commit at the checkout's HEAD that a sync with
+        O(fleetops.gitops.gitops_sync#module:submodules) would change - one at another commit than the one recorded,
+        with local changes, or not cloned - each line starting with C(submodule) and its path; O(reconcile) then syncs
+        the submodules too.
+      - The list and its checks are those of O(fleetops.gitops.gitops_sync#module:submodules); a submodule whose
+        recorded commit is not in its checkout yet is looked at on its remote, without writing to it.
+    type: bool
+    default: false
+    version_added: 1.1.0
   layout:
     description:
       - How the checkout is laid out, as in O(fleetops.gitops.gitops_sync#module:layout).
@@ -120,6 +131,9 @@ options:
         type: str
       reconcile:
         description: See O(reconcile).
+        type: bool
+      submodules:
+        description: See O(submodules).
         type: bool
       remote:
         description: See O(remote).

@@ -16,6 +16,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._access import Rem
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError, InvalidOption, LocalChangesError
 from ansible_collections.fleetops.gitops.plugins.module_utils._submodule_sync import sync_tree
 from ansible_collections.fleetops.gitops.plugins.module_utils.checkout import GitOpsSynchronizer
+from ansible_collections.fleetops.gitops.plugins.module_utils.drift import GitOpsSynchronizer as Drift
 from ansible_collections.fleetops.gitops.tests.unit.helpers.git_fixtures import Upstream, run_git, snapshot
 from ansible_collections.fleetops.gitops.tests.unit.plugins.module_utils.test_submodules import entry, record
 
@@ -156,6 +157,21 @@ def test_submodules_nest_only_so_deep(nested, tmp_path, monkeypatch):
     app, _lib, _util = nested
     with pytest.raises(InvalidOption, match="submodules nest deeper than 1 levels"):
         sync_tree(GitOpsSynchronizer(app.url, str(tmp_path / "deploy"), submodules=True), "main", check_mode=True)
+
+
+def test_a_drift_report_names_each_submodule_and_a_reconcile_fixes_them(nested, tmp_path):
+    app, lib, _util = nested
+    dest = tmp_path / "deploy"
+    run_git("clone", "--quiet", app.url, str(dest))  # a plain clone: the submodules are not there
+    drift = Drift(str(dest), "main", submodules=True)
+    found = drift.run().to_dict()
+    assert found["changed"] and any(line.startswith("submodule vendor/lib: ") for line in found["drift_details"]), found
+    assert not Drift(str(dest), "main").run().to_dict()["changed"]  # without submodules: in sync
+    done = drift.run(reconcile=True).to_dict()
+    assert done["reconciled"] and head(dest / "vendor/lib") == lib.head()
+    (dest / "vendor/lib/util/file1.txt").write_text("hand edit\n")
+    again = drift.run().to_dict()
+    assert "submodule vendor/lib/util: tracked files modified: file1.txt" in again["drift_details"], again
 
 
 def _publish(servers: t.Any, upstream: Upstream, name: str) -> str:
