@@ -14,6 +14,7 @@ import pytest
 from ansible_collections.fleetops.gitops.plugins.module_utils._checkout_state import CheckoutState, LocalChanges, corrupt_or, git_dir, read_checkout_state
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import CorruptCheckout, DestinationError, GitCommandError
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
+from ansible_collections.fleetops.gitops.plugins.module_utils._host_filters import drivers_in
 from ansible_collections.fleetops.gitops.tests.unit.helpers.git_fixtures import run_git, snapshot
 
 
@@ -184,20 +185,28 @@ def test_no_changes_is_false_and_empty_lists():
 def test_an_unusual_config_is_read_by_git_and_its_filters_are_known(checkout, upstream, git_counter):
     (checkout / ".git" / "extra.conf").write_text('[remote "origin"]\n\turl = /elsewhere/repo.git\n[filter "crypt"]\n\tclean = cat\n')
     _git(checkout, "config", "include.path", "extra.conf")  # an include: only git can say what the file means
+    host = _host_drivers()  # the host's own too (git-lfs sets filter.lfs in /etc/gitconfig)
     _counting_from_now(git_counter, checkout)
     with GitRunner() as git:
         state = read_checkout_state(git, str(checkout), "origin")
-        assert git.filters == frozenset({"crypt"})
+        assert git.filters == frozenset({"crypt"}) | host
     assert state.remote_url == "/elsewhere/repo.git"  # the last value wins, as with git config --get
     assert git_counter.subcommands() == ["config", "status"]
 
 
+def _host_drivers() -> frozenset[str]:
+    """The filter drivers of the host's own git config (system and global), which every checkout has too."""
+    found = subprocess.run(["git", "config", "--name-only", "--get-regexp", r"^filter\."], cwd="/", capture_output=True, text=True, check=False)
+    return drivers_in(found.stdout.split())
+
+
 def test_the_filters_of_a_plain_config_are_known_before_git_status_runs(checkout, git_counter):
     _git(checkout, "config", "filter.lfs.smudge", "touch /tmp/never-run")
+    host = _host_drivers()
     _counting_from_now(git_counter, checkout)
     with GitRunner() as git:
         read_checkout_state(git, str(checkout), "origin")
-        assert git.filters == frozenset({"lfs"})
+        assert git.filters == frozenset({"lfs"}) | host
     assert git_counter.subcommands() == ["status"]
 
 
