@@ -26,7 +26,7 @@ from ansible_collections.fleetops.gitops.plugins.module_utils._errors import Inv
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import GitRunner
 from ansible_collections.fleetops.gitops.plugins.module_utils._history import Where
 from ansible_collections.fleetops.gitops.plugins.module_utils._refs import is_commit_sha
-from ansible_collections.fleetops.gitops.plugins.module_utils._url import RepoUrl, parse_repo_url, reject_control_characters
+from ansible_collections.fleetops.gitops.plugins.module_utils._url import RepoUrl, origin_of, parse_repo_url, reject_control_characters
 
 MAX_DEPTH = 8
 """Submodules of submodules, this deep at most: a repository that names itself would otherwise recurse forever."""
@@ -174,7 +174,8 @@ def _split_address(url: str) -> tuple[str, str]:
 
 
 def _origin(url: RepoUrl) -> tuple[str, str]:
-    """(transport, host[:port]) - without the login name, which does not change whose server it is."""
+    """(transport, host[:port]) - without the login name, which does not change whose server it is; for https the
+    origin the credential helper answers (``origin_of``)."""
     prefix, _path = _split_address(url.clean)
     host = prefix.partition("://")[2] if "://" in prefix else prefix
-    return url.transport, host.rpartition("@")[2].rstrip(":")
+    return url.transport, origin_of(url.clean) or host.rpartition("@")[2].rstrip(":")

@@ -38,13 +38,13 @@ def deployed_paths(health: Mapping[str, t.Any]) -> dict[str, str]:
     return {str(path): str(commit) for path, commit in health["deployed"].items() if path}
 
 
-def apply_health(record: t.Any, health: Mapping[str, t.Any], path: str) -> None:
-    """Tell ``record`` (the checkout at ``path``, which the run changed) its host's health check outcome."""
+def apply_health(record: t.Any, health: Mapping[str, t.Any], path: str, deployed: str) -> None:
+    """Tell ``record`` (the checkout at ``path``, which the run changed to ``deployed``) its host's health check
+    outcome."""
     if health.get("passed") is True:
         record.health = "passed"
         return
     reverted = health.get("reverted") if isinstance(health.get("reverted"), Mapping) else {}
-    deployed = deployed_paths(health)[path]
     record.health = "reverted" if path in reverted else "failed"
     record.state = "ERROR"
     record.desired_revision = deployed  # what the play asked for: the checkout is not at it, or is and is unhealthy

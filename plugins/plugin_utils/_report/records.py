@@ -213,10 +213,10 @@ class FleetReport:
         """Tell the checkouts of ``host`` that its health check (the role's fact ``checkouts_health``, see
         ``health.apply_health``) was about what it found; returns how many it told."""
         told = 0
-        for path in deployed_paths(health):
+        for path, commit in deployed_paths(health).items():
             record = self._records.get((host, _norm_path(path)))
             if record is not None:
-                apply_health(record, health, path)
+                apply_health(record, health, path, commit)
                 told += 1
         return told
 

@@ -70,12 +70,16 @@ def summary_line(summary: t.Mapping[str, t.Any]) -> str:
 
 def history_words(counts: t.Mapping[str, int]) -> str:
     """``1 new, 2 chronic, 0 resolved``: the drift history's counts of a run."""
-    return ", ".join(f"{counts[trend]} {trend}" for trend in TRENDS)
+    return _counted(counts, TRENDS)
 
 
 def health_words(counts: t.Mapping[str, int]) -> str:
     """``20 passed, 0 failed, 1 reverted``: the checkouts role's health check, counted per changed checkout."""
-    return ", ".join(f"{counts[health]} {health}" for health in HEALTHS)
+    return _counted(counts, HEALTHS)
+
+
+def _counted(counts: t.Mapping[str, int], names: Sequence[str]) -> str:
+    return ", ".join(f"{counts[name]} {name}" for name in names)
 
 
 # -- terminal table -------------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.fleetops.gitops.plugins.module_utils import _submodules
+from ansible_collections.fleetops.gitops.plugins.module_utils._access import RemoteAccess
 from ansible_collections.fleetops.gitops.plugins.module_utils._errors import GitOpsError, InvalidOption
 from ansible_collections.fleetops.gitops.plugins.module_utils._git import runner_for
 from ansible_collections.fleetops.gitops.plugins.module_utils._history import Where
@@ -184,7 +185,5 @@ def test_check_mode_writes_nothing_and_predicts_the_run(upstream, lib, tmp_path)
     assert (tmp_path / "app" / "vendor" / "lib" / "lib.txt").read_text() == "two\n"
 
 
-def _access(transports: tuple[str, ...], **secrets: str):
-    from ansible_collections.fleetops.gitops.plugins.module_utils._access import RemoteAccess
-
+def _access(transports: tuple[str, ...], **secrets: str) -> RemoteAccess:
     return RemoteAccess(transports=transports, **secrets)
